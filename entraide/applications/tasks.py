@@ -1,0 +1,66 @@
+"""Background work of the portal: receipts, and exports that show their progress."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+from django_tasks.base import TaskContext
+
+from entraide.applications.models import Application
+from entraide.applications.selectors import application_by_id
+from entraide.core.progress import report_progress
+
+
+@task()
+def send_receipt(application_id: int) -> None:
+    """E-mail the applicant what they sent, in the language they applied in."""
+    application = application_by_id(application_id)
+    with translation.override(application.language):
+        context = {"application": application, "fund": application.fund}
+        send_mail(
+            subject=_("Your application %(reference)s was received")
+            % {"reference": application.reference},
+            message=render_to_string("applications/email/receipt.txt", context),
+            from_email=None,
+            recipient_list=[application.email],
+        )
+
+
+EXPORT_COLUMNS = (
+    "reference",
+    "status",
+    "submitted_at",
+    "first_name",
+    "last_name",
+    "profession",
+    "annual_resources",
+)
+
+
+@task(takes_context=True)
+def export_fund_applications(context: TaskContext, fund_id: int) -> str:
+    """Write the fund's applications to a CSV file (no NIR), reporting progress as it goes."""
+    queryset = Application.objects.filter(fund_id=fund_id).order_by("pk")
+    total = queryset.count()
+    exports_dir = Path(settings.EXPORTS_DIR)
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    path = exports_dir / f"applications-{fund_id}-{context.task_result.id}.csv"
+    report_progress(context, done=0, total=total, label=_("Exporting applications"))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(EXPORT_COLUMNS)
+        for done, row in enumerate(
+            queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000), start=1
+        ):
+            writer.writerow(row)
+            if done % 1000 == 0:
+                report_progress(context, done=done, total=total)
+    report_progress(context, done=total, total=total, output_path=str(path))
+    return str(path)

@@ -1,0 +1,154 @@
+"""The demo: a programme, the Netflix × Audiens fund, its staff, ~200 applicants with evidence.
+
+Everything goes through the services, so the demo also exercises the audit chain. Seeding twice
+changes nothing: the second run finds the demo fund and stops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import override
+
+from entraide.accounts.models import User
+from entraide.accounts.services import create_account
+from entraide.applications.services import submit_application
+from entraide.demo.synthetic import make_declarations, make_people, make_rights
+from entraide.evidence.models import EvidenceBatch
+from entraide.evidence.services import load_evidence_batch
+from entraide.funds.models import FundRole
+from entraide.funds.selectors import fund_by_slug
+from entraide.funds.services import create_fund, grant_fund_role
+from entraide.programmes.services import create_programme
+from entraide.review.services import record_decision
+
+DEMO_FUND_SLUG = "netflix-audiens"
+DEMO_PASSWORD = "entraide-demo-2020"  # noqa: S105 (a published demo password, demo data only)
+STAFF = (
+    ("operator@demo.entraide.invalid", "Olivia", "Opérateur", None),
+    ("reviewer@demo.entraide.invalid", "Rémi", "Relecteur", FundRole.Role.REVIEWER),
+    ("approver@demo.entraide.invalid", "Agnès", "Approbatrice", FundRole.Role.APPROVER),
+    ("finance@demo.entraide.invalid", "Fabien", "Finances", FundRole.Role.FINANCE),
+    ("auditor@demo.entraide.invalid", "Aude", "Auditrice", FundRole.Role.AUDITOR),
+)
+APPLICANT_LOGIN = "applicant@demo.entraide.invalid"
+
+
+@dataclass(frozen=True)
+class DemoLogins:
+    created: bool
+    logins: list[tuple[str, str]]
+
+
+def logins() -> list[tuple[str, str]]:
+    return [(email, role or "operator_admin") for email, _, _, role in STAFF] + [
+        (APPLICANT_LOGIN, "applicant")
+    ]
+
+
+def seed_demo(
+    *, applicants: int = 200, decided: int = 40, progress: Callable[[int, int], None] | None = None
+) -> DemoLogins:
+    if fund_by_slug(DEMO_FUND_SLUG) is not None:
+        return DemoLogins(created=False, logins=logins())
+    rng = random.Random(2020)
+    operator_email, first, last, _ = STAFF[0]
+    operator = create_account(
+        actor=None,
+        email=operator_email,
+        password=DEMO_PASSWORD,
+        first_name=first,
+        last_name=last,
+        fund_operator=True,
+    )
+    programme = create_programme(
+        actor=operator,
+        slug="covid-19-relief-demo",
+        name="COVID-19 crew relief (demo)",
+        donor="Netflix",
+        commitment=Decimal("100000000.00"),
+        currency="USD",
+    )
+    today = timezone.now().date()
+    fund = create_fund(
+        actor=operator,
+        name="Fonds d'urgence Netflix × Audiens (démo)",
+        slug=DEMO_FUND_SLUG,
+        currency="EUR",
+        budget=Decimal("1000000.00"),
+        standard_amount=Decimal("500.00"),
+        opens_on=today - dt.timedelta(days=7),
+        closes_on=today + dt.timedelta(days=60),
+        description=(
+            "Aide d'urgence pour les artistes et techniciens intermittents de l'audiovisuel et "
+            "du cinéma en situation de précarité. 500 €, ou 900 € si vos ressources annuelles "
+            "sont au plus de 15 000 €."
+        ),
+        programme_id=programme.pk,
+    )
+    staff: dict[str, User] = {}
+    for email, first, last, role in STAFF[1:]:
+        user = create_account(
+            actor=operator, email=email, password=DEMO_PASSWORD, first_name=first, last_name=last
+        )
+        grant_fund_role(actor=operator, fund=fund, user=user, role=role)
+        staff[role] = user
+    create_account(actor=operator, email=APPLICANT_LOGIN, password=DEMO_PASSWORD)
+
+    people = make_people(applicants)
+    declarations: list[dict[str, object]] = []
+    rights: list[dict[str, object]] = []
+    for person in people:
+        declarations += make_declarations(rng, person.nir, person.profession)
+        rights += make_rights(rng, person.nir, person.profession)
+    load_evidence_batch(
+        actor=operator, kind=EvidenceBatch.Kind.DECLARATIONS, source="demo: declarations.csv",
+        rows=declarations,
+    )
+    load_evidence_batch(
+        actor=operator, kind=EvidenceBatch.Kind.RIGHTS, source="demo: rights.csv", rows=rights
+    )
+
+    applications = []
+    for index, person in enumerate(people, start=1):
+        user = create_account(
+            actor=operator,
+            email=person.email,
+            password=None,
+            first_name=person.first_name,
+            last_name=person.last_name,
+        )
+        with override(rng.choice(("fr", "fr", "fr", "en"))):
+            applications.append(
+                submit_application(
+                    actor=user,
+                    fund=fund,
+                    idempotency_key=uuid.uuid4(),
+                    nir=person.nir,
+                    first_name=person.first_name,
+                    last_name=person.last_name,
+                    birth_date=person.birth_date,
+                    profession=person.profession,
+                    annual_resources=person.annual_resources,
+                    consent=True,
+                )
+            )
+        if progress is not None:
+            progress(index, len(people))
+    reviewer = staff[FundRole.Role.REVIEWER]
+    for application in applications[:decided]:
+        low_resources = application.annual_resources <= Decimal("15000")
+        record_decision(
+            actor=reviewer,
+            application=application,
+            outcome="approved",
+            amount=Decimal("900.00") if low_resources else Decimal("500.00"),
+        )
+    return DemoLogins(created=True, logins=logins())
+

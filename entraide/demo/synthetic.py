@@ -1,0 +1,111 @@
+"""Synthetic French identities and employment records: valid keys, no real person."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from faker import Faker
+from stdnum import luhn
+from stdnum.fr import nir as stdnum_nir
+
+AUDIOVISUAL_EMPLOYERS = (("59.11A", "2642"), ("59.11C", "3097"), ("59.11B", "2412"), ("59.12Z", "2642"))
+
+
+def make_nir(rng: random.Random, birth_date: dt.date, sex: int) -> str:
+    """A NIR whose birth year and month match ``birth_date``, with its key from python-stdnum."""
+    department = f"{rng.randint(1, 95):02d}"
+    if department == "20":  # Corsica is 2A/2B since 1976; keep the generator simple
+        department = "75"
+    body = (
+        f"{sex}{birth_date.year % 100:02d}{birth_date.month:02d}"
+        f"{department}{rng.randint(1, 990):03d}{rng.randint(1, 999):03d}"
+    )
+    nir = body + stdnum_nir.calc_check_digits(body)
+    return str(stdnum_nir.validate(nir))
+
+
+def make_siret(rng: random.Random) -> str:
+    """A SIRET whose SIREN and whole 14 digits both pass Luhn, as python-stdnum checks."""
+    siren_body = f"{rng.randint(10_000_000, 99_999_999)}"
+    siren = siren_body + luhn.calc_check_digit(siren_body)
+    nic_body = siren + f"{rng.randint(1, 999):03d}"
+    return nic_body + luhn.calc_check_digit(nic_body)
+
+
+@dataclass(frozen=True)
+class SyntheticPerson:
+    first_name: str
+    last_name: str
+    email: str
+    birth_date: dt.date
+    nir: str
+    profession: str
+    annual_resources: Decimal
+
+
+def make_people(count: int, seed: int = 2020) -> list[SyntheticPerson]:
+    rng = random.Random(seed)
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    people = []
+    for index in range(count):
+        sex = rng.choice((1, 2))
+        first = fake.first_name_male() if sex == 1 else fake.first_name_female()
+        last = fake.last_name()
+        birth = fake.date_of_birth(minimum_age=20, maximum_age=65)
+        people.append(
+            SyntheticPerson(
+                first_name=first,
+                last_name=last,
+                email=f"applicant{index + 1:04d}@demo.entraide.invalid",
+                birth_date=birth,
+                nir=make_nir(rng, birth, sex),
+                profession=rng.choice(("technician", "artist")),
+                annual_resources=Decimal(rng.randrange(4_000_00, 32_000_00)) / 100,
+            )
+        )
+    return people
+
+
+def make_declarations(rng: random.Random, nir: str, profession: str) -> list[dict[str, object]]:
+    """Contracts between September 2019 and February 2020 (the window of Fund A's rule 3)."""
+    rows: list[dict[str, object]] = []
+    for _ in range(rng.randint(0, 6)):
+        naf, idcc = rng.choice(AUDIOVISUAL_EMPLOYERS)
+        start = dt.date(2019, 9, 1) + dt.timedelta(days=rng.randint(0, 170))
+        days = rng.randint(1, 10)
+        rows.append(
+            {
+                "nir": nir,
+                "siret": make_siret(rng),
+                "naf": naf,
+                "idcc": idcc,
+                "contract_type": "CDDU",
+                "start": start,
+                "end": start + dt.timedelta(days=days - 1),
+                "hours": Decimal(days * 8) if profession == "technician" else None,
+                "cachets": days if profession == "artist" else None,
+                "gross_pay": Decimal(days * rng.randint(150, 400)),
+            }
+        )
+    return rows
+
+
+def make_rights(rng: random.Random, nir: str, profession: str) -> list[dict[str, object]]:
+    if rng.random() < 0.4:
+        return []
+    opened = dt.date(2018, 6, 1) + dt.timedelta(days=rng.randint(0, 500))
+    ended = opened + dt.timedelta(days=365)
+    return [
+        {
+            "nir": nir,
+            "annex": "8" if profession == "technician" else "10",
+            "opened_on": opened,
+            "ends_on": ended,
+            "status": "ended" if ended < dt.date(2020, 4, 15) else "open",
+            "reason": "",
+        }
+    ]

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class EvidenceBatch(models.Model):
+    """One delivery of records (a file, an API call): its source and who loaded it."""
+
+    class Kind(models.TextChoices):
+        DECLARATIONS = "declarations", pgettext_lazy("evidence kind", "Employer declarations")
+        RIGHTS = "rights", pgettext_lazy("evidence kind", "Unemployment rights")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    source = models.CharField(_("source"), max_length=200)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("loaded by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence batch")
+        verbose_name_plural = _("evidence batches")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source}"
+
+
+class EmployerDeclaration(models.Model):
+    """One contract (or contract-month) declared by an employer (FORMATS.md: declarations)."""
+
+    batch = models.ForeignKey(EvidenceBatch, on_delete=models.CASCADE, related_name="declarations")
+    nir = models.CharField(_("social security number"), max_length=15, db_index=True)
+    siret = models.CharField(_("SIRET"), max_length=14)
+    naf = models.CharField(_("NAF code"), max_length=6)
+    idcc = models.CharField(_("collective agreement"), max_length=4)
+    contract_type = models.CharField(_("contract type"), max_length=4)
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    hours = models.DecimalField(_("hours"), max_digits=7, decimal_places=2, null=True, blank=True)
+    cachets = models.PositiveIntegerField(_("cachets"), null=True, blank=True)
+    gross_pay = models.DecimalField(_("gross pay"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("employer declaration")
+        verbose_name_plural = _("employer declarations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="declaration_dates_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.siret} {self.start}–{self.end}"
+
+
+class RightsRecord(models.Model):
+    """Unemployment rights of a person (FORMATS.md: rights)."""
+
+    batch = models.ForeignKey(EvidenceBatch, on_delete=models.CASCADE, related_name="rights")
+    nir = models.CharField(_("social security number"), max_length=15, db_index=True)
+    annex = models.CharField(_("annex"), max_length=8)
+    opened_on = models.DateField(_("opened on"))
+    ends_on = models.DateField(_("ends on"))
+    status = models.CharField(_("status"), max_length=10)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("rights record")
+        verbose_name_plural = _("rights records")
+
+    def __str__(self) -> str:
+        return f"annex {self.annex} {self.opened_on}"

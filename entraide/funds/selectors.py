@@ -1,0 +1,44 @@
+"""Reading funds, already filtered by what the person may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from entraide.funds.models import Fund
+from entraide.funds.permissions import Capability, funds_with_capability
+
+
+def funds_for_staff(user: Any) -> QuerySet[Fund]:
+    return funds_with_capability(user, Capability.VIEW_FUND).order_by("-opens_on", "name")
+
+
+def fund_for_staff(user: Any, slug: str, capability: Capability = Capability.VIEW_FUND) -> Fund:
+    """The fund, if the person holds ``capability`` on it; otherwise 404, so that a fund that
+    is not theirs does not even show that it exists."""
+    return get_object_or_404(funds_with_capability(user, capability), slug=slug)
+
+
+def public_funds(today: dt.date) -> QuerySet[Fund]:
+    """Funds whose window has not closed yet (a day of margin for time zones ahead of UTC)."""
+    return Fund.objects.filter(closes_on__gte=today - dt.timedelta(days=1)).order_by("closes_on")
+
+
+def public_fund(slug: str) -> Fund:
+    return get_object_or_404(Fund, slug=slug)
+
+
+def fund_by_id(fund_id: int) -> Fund:
+    return Fund.objects.get(pk=fund_id)
+
+
+def lock_fund(fund_id: int) -> Fund:
+    """Lock the fund row for the rest of the transaction: budget checks queue up behind it."""
+    return Fund.objects.select_for_update().get(pk=fund_id)
+
+
+def fund_by_slug(slug: str) -> Fund | None:
+    return Fund.objects.filter(slug=slug).first()

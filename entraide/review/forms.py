@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from entraide.applications.models import Application
+from entraide.core.forms import AccessibleForm
+from entraide.review.models import Decision
+
+
+class DecisionForm(AccessibleForm):
+    outcome = forms.ChoiceField(
+        label=_("Decision"), choices=Decision.Outcome.choices, widget=forms.RadioSelect
+    )
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Leave empty to grant the fund's standard amount."),
+    )
+    reason = forms.CharField(
+        label=_("Reason given to the applicant"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for a rejection."),
+    )
+
+
+class ApplicationFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *Application.Status.choices],
+    )
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("Reference, name or e-mail."),
+    )

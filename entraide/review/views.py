@@ -1,0 +1,138 @@
+"""Back office of a fund: dashboard, the list of applications, deciding, exports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from entraide.applications import selectors as application_selectors
+from entraide.applications import services as application_services
+from entraide.applications.tasks import export_fund_applications
+from entraide.audit import selectors as audit_selectors
+from entraide.core.errors import DomainError
+from entraide.core.forms import add_domain_error
+from entraide.core.progress import progress_of
+from entraide.evidence import selectors as evidence_selectors
+from entraide.funds import selectors as fund_selectors
+from entraide.funds.permissions import Capability, capabilities
+from entraide.review import selectors, services
+from entraide.review.forms import ApplicationFilterForm, DecisionForm
+
+
+@login_required
+def fund_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    fund = fund_selectors.fund_for_staff(request.user, slug)
+    committed = selectors.committed_total(fund)
+    return render(
+        request,
+        "review/dashboard.html",
+        {
+            "fund": fund,
+            "counts": application_selectors.status_counts(fund),
+            "committed": committed,
+            "left": fund.budget - committed,
+            "capabilities": capabilities(request.user, fund),
+        },
+    )
+
+
+@login_required
+def application_list(request: HttpRequest, slug: str) -> HttpResponse:
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
+    filters = ApplicationFilterForm(request.GET or None)
+    status, search = "", ""
+    if filters.is_valid():
+        status, search = filters.cleaned_data["status"], filters.cleaned_data["q"]
+    applications = application_selectors.applications_for_staff(
+        request.user, fund, status=status or None, search=search
+    )
+    page = Paginator(applications, settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "review/application_list.html",
+        {"fund": fund, "page": page, "filters": filters, "query": query.urlencode()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
+    application = application_selectors.application_for_staff(request.user, fund, reference)
+    granted = capabilities(request.user, fund)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_decision(
+                actor=request.user,
+                application=application,
+                outcome=form.cleaned_data["outcome"],
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            return redirect("staff_application", slug=fund.slug, reference=application.reference)
+    return render(
+        request,
+        "review/application_detail.html",
+        {
+            "fund": fund,
+            "application": application,
+            "decision": selectors.decision_for(application.pk),
+            "form": form,
+            "can_decide": Capability.DECIDE in granted,
+            "declarations": evidence_selectors.declarations_for(application.nir),
+            "rights": evidence_selectors.rights_for(application.nir),
+            "history": audit_selectors.events_for(application).select_related("actor"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def export_start(request: HttpRequest, slug: str) -> HttpResponse:
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.EXPORT)
+    task_id = application_services.request_applications_export(actor=request.user, fund=fund)
+    return redirect("export_status", slug=fund.slug, task_id=task_id)
+
+
+def _export_of_fund(request: HttpRequest, slug: str, task_id: str):  # type: ignore[no-untyped-def]
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.EXPORT)
+    try:
+        result = export_fund_applications.get_result(task_id)
+    except Exception as exc:  # unknown or malformed id
+        raise Http404 from exc
+    if list(result.args) != [fund.pk]:
+        raise Http404
+    return fund, result
+
+
+@login_required
+def export_status(request: HttpRequest, slug: str, task_id: str) -> HttpResponse:
+    fund, result = _export_of_fund(request, slug, task_id)
+    return render(
+        request,
+        "review/export_status.html",
+        {"fund": fund, "result": result, "progress": progress_of(task_id), "task_id": task_id},
+    )
+
+
+@login_required
+def export_download(request: HttpRequest, slug: str, task_id: str) -> FileResponse:
+    fund, result = _export_of_fund(request, slug, task_id)
+    progress = progress_of(task_id)
+    if not result.is_finished or progress is None or not progress.output_path:
+        raise Http404
+    return FileResponse(
+        open(progress.output_path, "rb"),  # noqa: SIM115 (FileResponse closes it)
+        as_attachment=True,
+        filename=f"{fund.slug}-applications.csv",
+    )
