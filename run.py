@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""entraide's two commands, bootstrapping what they need (idempotent, safe to re-run).
+
+    python3 run.py demo    the complete demo: SQLite, demo fund, web server and task worker
+    python3 run.py test    lint, types, migrations and catalogs checks, then the whole test suite
+                           on SQLite and on PostgreSQL
+
+Only the standard library is used here: this file runs before the virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+UV_VERSION = "0.13.8"
+STAMP = VENV / ".entraide-sync-stamp"
+CHROMIUM = Path("/usr/bin/chromium")
+POSTGRES_URL = os.environ.get("ENTRAIDE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/entraide_ci")
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def run(*command: str | Path, env: dict[str, str] | None = None, check: bool = True) -> int:
+    completed = subprocess.run([str(part) for part in command], cwd=ROOT, env=env, check=False)
+    if check and completed.returncode != 0:
+        sys.exit(f"command failed ({completed.returncode}): {' '.join(map(str, command))}")
+    return completed.returncode
+
+
+def manage(*args: str, env: dict[str, str] | None = None, check: bool = True) -> int:
+    return run(PYTHON, "manage.py", *args, env=env, check=check)
+
+
+def bootstrap() -> None:
+    """The virtual environment with exactly the locked dependencies, and compiled catalogs."""
+    if not PYTHON.exists():
+        say("creating the virtual environment in .venv")
+        run(sys.executable, "-m", "venv", VENV)
+    uv = VENV / "bin" / "uv"
+    if not uv.exists():
+        say(f"installing uv {UV_VERSION}")
+        run(PYTHON, "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}")
+    digest = hashlib.sha256(
+        (ROOT / "uv.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+    ).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != digest:
+        say("installing the locked dependencies")
+        env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV)}
+        run(uv, "sync", "--locked", "--python", PYTHON, env=env)
+        STAMP.write_text(digest)
+    manage("catalogs", "compile")
+
+
+def free_port(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def demo(args: argparse.Namespace) -> None:
+    bootstrap()
+    say("migrating the database (SQLite in var/)")
+    manage("migrate", "--no-input", "-v0")
+    say("seeding the demo fund")
+    manage("demo", "seed")
+    if not free_port(args.port):
+        sys.exit(f"port {args.port} is in use: stop what runs there, or pass --port")
+    say(f"starting the task worker and the web server on http://127.0.0.1:{args.port}")
+    worker = subprocess.Popen([str(PYTHON), "manage.py", "db_worker"], cwd=ROOT)
+    server = subprocess.Popen(
+        [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload"], cwd=ROOT
+    )
+    try:
+        while worker.poll() is None and server.poll() is None:
+            try:
+                server.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (server, worker):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in (server, worker):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def ensure_chromium() -> None:
+    """Debian's chromium for the browser tests (never a browser downloaded by Playwright)."""
+    if CHROMIUM.exists():
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing Debian's chromium for the browser tests")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-qq", env=env)
+        run("apt-get", "install", "-y", "-qq", "chromium", env=env)
+    else:
+        say("chromium is missing and cannot be installed without root: browser tests will skip")
+
+
+def postgres_reachable() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        return sock.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+def test(args: argparse.Namespace) -> None:
+    bootstrap()
+    ensure_chromium()
+    checks = [
+        ("ruff check", [VENV / "bin" / "ruff", "check", "."]),
+        ("ruff format --check", [VENV / "bin" / "ruff", "format", "--check", "."]),
+        ("mypy", [VENV / "bin" / "mypy", "entraide"]),
+        ("makemigrations --check", [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"]),
+        ("catalogs check", [PYTHON, "manage.py", "catalogs", "check"]),
+    ]
+    failed = []
+    for name, command in checks:
+        say(name)
+        if run(*command, check=False) != 0:
+            failed.append(name)
+
+    databases = args.databases.split(",") if args.databases else ["sqlite"]
+    if not args.databases and postgres_reachable():
+        databases.append("postgres")
+    for database in databases:
+        env = {**os.environ, "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        if database == "postgres":
+            env["DATABASE_URL"] = POSTGRES_URL
+        else:
+            env.pop("DATABASE_URL", None)
+        say(f"pytest on {database}")
+        code = run(PYTHON, "-m", "pytest", "--create-db", *args.pytest_args, env=env, check=False)
+        if code != 0:  # 5 (no test collected) is a failure too
+            failed.append(f"pytest on {database}")
+    if failed:
+        sys.exit(f"FAILED: {', '.join(failed)}")
+    say("all checks and tests passed on " + ", ".join(databases))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo_parser = sub.add_parser("demo", help="run the complete demo")
+    demo_parser.add_argument("--port", type=int, default=8000)
+    demo_parser.set_defaults(handler=demo)
+    test_parser = sub.add_parser("test", help="run every check and the whole test suite")
+    test_parser.add_argument(
+        "--databases",
+        help="comma-separated: sqlite,postgres (default: sqlite, plus postgres when reachable)",
+    )
+    test_parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
+    test_parser.set_defaults(handler=test)
+    args = parser.parse_args()
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()
