@@ -26,7 +26,9 @@ PYTHON = VENV / "bin" / "python"
 UV_VERSION = "0.13.8"
 STAMP = VENV / ".entraide-sync-stamp"
 CHROMIUM = Path("/usr/bin/chromium")
-POSTGRES_URL = os.environ.get("ENTRAIDE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/entraide_ci")
+POSTGRES_URL = os.environ.get(
+    "ENTRAIDE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/entraide_ci"
+)
 
 
 def say(message: str) -> None:
@@ -71,7 +73,7 @@ def free_port(port: int) -> bool:
 
 def demo(args: argparse.Namespace) -> None:
     bootstrap()
-    say("migrating the database (SQLite in var/)")
+    say("migrating the database")
     manage("migrate", "--no-input", "-v0")
     say("seeding the demo fund")
     manage("demo", "seed")
@@ -101,17 +103,26 @@ def demo(args: argparse.Namespace) -> None:
                 process.kill()
 
 
-def ensure_chromium() -> None:
-    """Debian's chromium for the browser tests (never a browser downloaded by Playwright)."""
-    if CHROMIUM.exists():
+def ensure_system_packages() -> None:
+    """Debian's chromium for the browser tests (never a browser downloaded by Playwright) and
+    GNU gettext for checking that the catalogs cover every string."""
+    missing = [
+        package
+        for package, present in (
+            ("chromium", CHROMIUM.exists()),
+            ("gettext", shutil.which("xgettext")),
+        )
+        if not present
+    ]
+    if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing Debian's chromium for the browser tests")
+        say(f"installing Debian packages: {' '.join(missing)}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run("apt-get", "update", "-qq", env=env)
-        run("apt-get", "install", "-y", "-qq", "chromium", env=env)
+        run("apt-get", "install", "-y", "-qq", *missing, env=env)
     else:
-        say("chromium is missing and cannot be installed without root: browser tests will skip")
+        say(f"missing {' '.join(missing)} and not root to install: install them with apt-get")
 
 
 def postgres_reachable() -> bool:
@@ -122,7 +133,7 @@ def postgres_reachable() -> bool:
 
 def test(args: argparse.Namespace) -> None:
     bootstrap()
-    ensure_chromium()
+    ensure_system_packages()
     checks = [
         ("ruff check", [VENV / "bin" / "ruff", "check", "."]),
         ("ruff format --check", [VENV / "bin" / "ruff", "format", "--check", "."]),
@@ -140,7 +151,7 @@ def test(args: argparse.Namespace) -> None:
     if not args.databases and postgres_reachable():
         databases.append("postgres")
     for database in databases:
-        env = {**os.environ, "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        env = dict(os.environ)
         if database == "postgres":
             env["DATABASE_URL"] = POSTGRES_URL
         else:
@@ -155,7 +166,9 @@ def test(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo_parser = sub.add_parser("demo", help="run the complete demo")
     demo_parser.add_argument("--port", type=int, default=8000)

@@ -34,7 +34,7 @@ DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 if IS_PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]
 else:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-not-secret")  # noqa: S105
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-not-secret")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -149,6 +149,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "static/"
+# entraide/static is not an app's static folder, so the finders (and collectstatic) need it named.
+STATICFILES_DIRS = [BASE_DIR / "entraide" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

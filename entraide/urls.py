@@ -21,7 +21,9 @@ urlpatterns = [
         name="staff_application",
     ),
     path("staff/funds/<slug:slug>/exports/", review.export_start, name="export_start"),
-    path("staff/funds/<slug:slug>/exports/<str:task_id>/", review.export_status, name="export_status"),
+    path(
+        "staff/funds/<slug:slug>/exports/<str:task_id>/", review.export_status, name="export_status"
+    ),
     path(
         "staff/funds/<slug:slug>/exports/<str:task_id>/download/",
         review.export_download,

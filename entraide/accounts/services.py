@@ -10,9 +10,15 @@ from django.db import transaction
 
 from entraide.accounts.models import User
 from entraide.audit import services as audit
+from entraide.core.errors import PermissionDenied
 
 FUND_OPERATORS_GROUP = "Fund operators"
-FUND_OPERATOR_PERMISSIONS = (("funds", "add_fund"), ("programmes", "add_programme"))
+FUND_OPERATOR_PERMISSIONS = (
+    ("funds", "add_fund"),
+    ("programmes", "add_programme"),
+    ("accounts", "add_user"),
+    ("evidence", "add_evidencebatch"),
+)
 
 
 def create_account(
@@ -26,9 +32,12 @@ def create_account(
 ) -> User:
     """An account whose e-mail address is already verified (the operator vouches for it).
 
-    Without a password the account cannot log in until its owner resets it.
+    Without a password the account cannot log in until its owner resets it. ``actor=None`` is
+    the platform itself (a command run by the system administrator).
     """
     with transaction.atomic(durable=True):
+        if actor is not None and not actor.has_perm("accounts.add_user"):
+            raise PermissionDenied()
         user = User.objects.create_user(
             email=email, password=password, first_name=first_name, last_name=last_name
         )

@@ -19,10 +19,14 @@ class ApplicationForm(AccessibleForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
     )
     first_name = forms.CharField(
-        label=_("First name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        label=_("First name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
-        label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+        label=_("Last name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     birth_date = forms.DateField(
         label=_("Date of birth"), widget=DateInput(attrs={"autocomplete": "bday"})

@@ -12,8 +12,9 @@ class Application(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", pgettext_lazy("application status", "Received")
         UNDER_REVIEW = "under_review", pgettext_lazy("application status", "Under review")
-        INFO_REQUESTED = "info_requested", pgettext_lazy(
-            "application status", "Information requested"
+        INFO_REQUESTED = (
+            "info_requested",
+            pgettext_lazy("application status", "Information requested"),
         )
         WAITLISTED = "waitlisted", pgettext_lazy("application status", "Waitlisted")
         APPROVED = "approved", pgettext_lazy("application status", "Approved")

@@ -16,9 +16,7 @@ def applications_of_applicant(user: Any) -> QuerySet[Application]:
     if not user.is_authenticated:
         return Application.objects.none()
     return (
-        Application.objects.filter(applicant=user)
-        .select_related("fund")
-        .order_by("-submitted_at")
+        Application.objects.filter(applicant=user).select_related("fund").order_by("-submitted_at")
     )
 
 
@@ -63,7 +61,9 @@ def status_counts(fund: Fund) -> list[tuple[str, str, int]]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    return [(value, str(label), counts.get(value, 0)) for value, label in Application.Status.choices]
+    return [
+        (value, str(label), counts.get(value, 0)) for value, label in Application.Status.choices
+    ]
 
 
 def application_by_id(application_id: int) -> Application:

@@ -67,7 +67,9 @@ def submit_application(
     if existing is not None:
         return existing
     if not consent:
-        raise ValidationFailed(_("Please confirm that what you declare is accurate."), field="consent")
+        raise ValidationFailed(
+            _("Please confirm that what you declare is accurate."), field="consent"
+        )
     if annual_resources < 0:
         raise ValidationFailed(_("Resources cannot be negative."), field="annual_resources")
     nir = normalise_nir(nir)

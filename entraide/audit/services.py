@@ -79,9 +79,7 @@ def record(
             "previous_hash": head.hash,
         }
         digest = event_hash(**fields)
-        event = AuditEvent.objects.create(
-            **{**fields, "occurred_at": occurred_at}, hash=digest
-        )
+        event = AuditEvent.objects.create(**{**fields, "occurred_at": occurred_at}, hash=digest)
         head.sequence = event.sequence
         head.hash = digest
         head.save(update_fields=["sequence", "hash"])

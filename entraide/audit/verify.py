@@ -61,9 +61,7 @@ def verify_chain(on_event: Callable[[int], None] | None = None) -> ChainReport:
             previous_hash=event.previous_hash,
         )
         if recomputed != event.hash:
-            problems.append(
-                ChainProblem(event.sequence, _("the content of the event was altered"))
-            )
+            problems.append(ChainProblem(event.sequence, _("the content of the event was altered")))
         previous_hash = event.hash
         expected_sequence = event.sequence + 1
         checked += 1
@@ -71,7 +69,9 @@ def verify_chain(on_event: Callable[[int], None] | None = None) -> ChainReport:
             on_event(checked)
     head = AuditChainHead.objects.filter(id=1).first()
     last = expected_sequence - 1
-    if head is not None and (head.sequence != last or head.hash != previous_hash):
+    if head is None and checked:
+        problems.append(ChainProblem(last, _("the chain head is missing")))
+    elif head is not None and (head.sequence != last or head.hash != previous_hash):
         problems.append(
             ChainProblem(
                 head.sequence,

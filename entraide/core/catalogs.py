@@ -1,5 +1,5 @@
 """Translation catalogs: compiled with Babel (no system gettext needed to run), and checked
-complete against a fresh extraction (which needs xgettext, installed by the test command)."""
+complete against a fresh extraction (which needs GNU gettext, installed by the test command)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.core.management import call_command
+from django.test import override_settings
 
 LANGUAGES = ("fr", "en")
 
@@ -61,9 +62,11 @@ def check_catalogs() -> list[CatalogProblem]:
     """Every string in the code is in both catalogs, translated and not fuzzy."""
     root = Path(settings.LOCALE_PATHS[0])
     problems: list[CatalogProblem] = []
-    with tempfile.TemporaryDirectory() as backup:
-        shutil.copytree(root, Path(backup) / "locale")
-        try:
+    with tempfile.TemporaryDirectory() as scratch:
+        # Extract into a copy, so the committed catalogs are never touched by the check.
+        copy = Path(scratch) / "locale"
+        shutil.copytree(root, copy)
+        with override_settings(LOCALE_PATHS=[copy]):
             call_command(
                 "makemessages",
                 locale=list(LANGUAGES),
@@ -71,10 +74,9 @@ def check_catalogs() -> list[CatalogProblem]:
                 no_obsolete=True,
                 verbosity=0,
             )
-            extracted = {path.relative_to(root): _read(path) for path in catalog_paths()}
-        finally:
-            shutil.rmtree(root)
-            shutil.copytree(Path(backup) / "locale", root)
+        extracted = {
+            path.relative_to(copy): _read(path) for path in copy.glob("*/LC_MESSAGES/*.po")
+        }
     committed = {path.relative_to(root): _read(path) for path in catalog_paths()}
     for language in LANGUAGES:
         name = Path(language) / "LC_MESSAGES" / "django.po"

@@ -16,7 +16,9 @@ def format_day(value: dt.date | None, locale: str | None = None) -> str:
     return format_date(value, format="long", locale=locale or current_locale())
 
 
-def format_moment(value: dt.datetime | None, tz: str = "Europe/Paris", locale: str | None = None) -> str:
+def format_moment(
+    value: dt.datetime | None, tz: str = "Europe/Paris", locale: str | None = None
+) -> str:
     if value is None:
         return ""
     return format_datetime(

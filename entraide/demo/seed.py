@@ -108,7 +108,9 @@ def seed_demo(
         declarations += make_declarations(rng, person.nir, person.profession)
         rights += make_rights(rng, person.nir, person.profession)
     load_evidence_batch(
-        actor=operator, kind=EvidenceBatch.Kind.DECLARATIONS, source="demo: declarations.csv",
+        actor=operator,
+        kind=EvidenceBatch.Kind.DECLARATIONS,
+        source="demo: declarations.csv",
         rows=declarations,
     )
     load_evidence_batch(
@@ -151,4 +153,3 @@ def seed_demo(
             amount=Decimal("900.00") if low_resources else Decimal("500.00"),
         )
     return DemoLogins(created=True, logins=logins())
-

@@ -11,7 +11,12 @@ from faker import Faker
 from stdnum import luhn
 from stdnum.fr import nir as stdnum_nir
 
-AUDIOVISUAL_EMPLOYERS = (("59.11A", "2642"), ("59.11C", "3097"), ("59.11B", "2412"), ("59.12Z", "2642"))
+AUDIOVISUAL_EMPLOYERS = (
+    ("59.11A", "2642"),
+    ("59.11C", "3097"),
+    ("59.11B", "2412"),
+    ("59.12Z", "2642"),
+)
 
 
 def make_nir(rng: random.Random, birth_date: dt.date, sex: int) -> str:

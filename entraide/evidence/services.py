@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from entraide.audit import services as audit
+from entraide.core.errors import PermissionDenied
 from entraide.evidence.models import EmployerDeclaration, EvidenceBatch, RightsRecord
 
 ROW_MODELS: dict[str, type[EmployerDeclaration] | type[RightsRecord]] = {
@@ -19,14 +20,17 @@ ROW_MODELS: dict[str, type[EmployerDeclaration] | type[RightsRecord]] = {
 def load_evidence_batch(
     *, actor: Any, kind: str, source: str, rows: Iterable[Mapping[str, Any]]
 ) -> EvidenceBatch:
-    """Store already-validated rows of one kind as one batch, in bulk, with one audit event."""
+    """Store already-validated rows of one kind as one batch, in bulk, with one audit event.
+
+    ``actor=None`` is the platform itself (a command run by the system administrator).
+    """
     model = ROW_MODELS[kind]
     with transaction.atomic(durable=True):
-        batch = EvidenceBatch.objects.create(
-            kind=kind, source=source, loaded_by=actor if actor and actor.is_authenticated else None
-        )
-        objects = [model(batch=batch, **row) for row in rows]
-        model.objects.bulk_create(objects, batch_size=2000)  # type: ignore[attr-defined]
+        if actor is not None and not actor.has_perm("evidence.add_evidencebatch"):
+            raise PermissionDenied()
+        batch = EvidenceBatch.objects.create(kind=kind, source=source, loaded_by=actor)
+        objects: list[Any] = [model(batch=batch, **row) for row in rows]
+        model._default_manager.bulk_create(objects, batch_size=2000)
         batch.rows = len(objects)
         batch.save(update_fields=["rows"])
         audit.record(

@@ -39,7 +39,9 @@ class Fund(models.Model):
         verbose_name_plural = _("funds")
         ordering = ("-opens_on", "name")
         constraints = [
-            models.CheckConstraint(condition=models.Q(budget__gte=0), name="fund_budget_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(budget__gte=0), name="fund_budget_not_negative"
+            ),
             models.CheckConstraint(
                 condition=models.Q(standard_amount__gt=0), name="fund_standard_amount_positive"
             ),
@@ -67,7 +69,9 @@ class FundRole(models.Model):
         FINANCE = "finance", pgettext_lazy("fund role", "Finance")
         AUDITOR = "auditor", pgettext_lazy("fund role", "Auditor")
 
-    fund = models.ForeignKey(Fund, verbose_name=_("fund"), on_delete=models.CASCADE, related_name="roles")
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("fund"), on_delete=models.CASCADE, related_name="roles"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("person"),

@@ -6,10 +6,12 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from entraide.core.errors import PermissionDenied
 from entraide.funds.models import Fund
-from entraide.funds.permissions import Capability, funds_with_capability
+from entraide.funds.permissions import Capability, funds_with_capability, is_back_office_user
 
 
 def funds_for_staff(user: Any) -> QuerySet[Fund]:
@@ -18,8 +20,14 @@ def funds_for_staff(user: Any) -> QuerySet[Fund]:
 
 def fund_for_staff(user: Any, slug: str, capability: Capability = Capability.VIEW_FUND) -> Fund:
     """The fund, if the person holds ``capability`` on it; otherwise 404, so that a fund that
-    is not theirs does not even show that it exists."""
-    return get_object_or_404(funds_with_capability(user, capability), slug=slug)
+    is not theirs does not even show that it exists. Someone with no back-office access at all
+    (an applicant) gets 403 instead, as on every other back-office page."""
+    try:
+        return get_object_or_404(funds_with_capability(user, capability), slug=slug)
+    except Http404:
+        if not is_back_office_user(user):
+            raise PermissionDenied() from None
+        raise
 
 
 def public_funds(today: dt.date) -> QuerySet[Fund]:

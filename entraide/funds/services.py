@@ -44,7 +44,9 @@ def create_fund(
 ) -> Fund:
     """Open a new fund; the person who creates it becomes its operator admin."""
     if closes_on < opens_on:
-        raise ValidationFailed(_("The window must close on or after the day it opens."), field="closes_on")
+        raise ValidationFailed(
+            _("The window must close on or after the day it opens."), field="closes_on"
+        )
     if time_zone not in zoneinfo.available_timezones():
         raise ValidationFailed(_("Unknown time zone."), field="time_zone")
     if budget < 0:

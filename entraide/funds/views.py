@@ -21,7 +21,10 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "funds/staff_home.html",
-        {"funds": selectors.funds_for_staff(request.user), "can_create": can_create_funds(request.user)},
+        {
+            "funds": selectors.funds_for_staff(request.user),
+            "can_create": can_create_funds(request.user),
+        },
     )
 
 

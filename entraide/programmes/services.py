@@ -22,7 +22,9 @@ def create_programme(
         if not actor.has_perm("programmes.add_programme"):
             raise PermissionDenied()
         if Programme.objects.filter(slug=slug).exists():
-            raise ValidationFailed(_("A programme with this short name already exists."), field="slug")
+            raise ValidationFailed(
+                _("A programme with this short name already exists."), field="slug"
+            )
         programme = Programme.objects.create(
             slug=slug, name=name, donor=donor, commitment=commitment, currency=currency
         )

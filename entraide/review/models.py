@@ -38,7 +38,9 @@ class Decision(models.Model):
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gte=0), name="decision_amount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="decision_amount_not_negative"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(outcome="rejected") | models.Q(amount=0),
                 name="decision_rejection_has_no_amount",

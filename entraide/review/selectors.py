@@ -23,4 +23,6 @@ def budget_left(fund: Fund) -> Decimal:
 
 
 def decision_for(application_id: int) -> Decision | None:
-    return Decision.objects.filter(application_id=application_id).select_related("decided_by").first()
+    return (
+        Decision.objects.filter(application_id=application_id).select_related("decided_by").first()
+    )

@@ -37,7 +37,9 @@ def record_decision(
     if outcome not in Decision.Outcome.values:
         raise ValidationFailed(_("Choose approve or reject."), field="outcome")
     if outcome == Decision.Outcome.REJECTED and not reason.strip():
-        raise ValidationFailed(_("Give the applicant the reason for the rejection."), field="reason")
+        raise ValidationFailed(
+            _("Give the applicant the reason for the rejection."), field="reason"
+        )
     with transaction.atomic(durable=True):
         require(actor, application.fund, Capability.DECIDE)
         # Lock the fund first, then the application: every decision on the fund queues here,

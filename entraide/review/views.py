@@ -8,25 +8,34 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django_tasks.base import TaskResult
+from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 
 from entraide.applications import selectors as application_selectors
 from entraide.applications import services as application_services
 from entraide.applications.tasks import export_fund_applications
 from entraide.audit import selectors as audit_selectors
-from entraide.core.errors import DomainError
+from entraide.core.errors import DomainError, PermissionDenied
 from entraide.core.forms import add_domain_error
 from entraide.core.progress import progress_of
 from entraide.evidence import selectors as evidence_selectors
 from entraide.funds import selectors as fund_selectors
+from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, capabilities
 from entraide.review import selectors, services
 from entraide.review.forms import ApplicationFilterForm, DecisionForm
+
+RECENT_ACTIVITY = 20
 
 
 @login_required
 def fund_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     fund = fund_selectors.fund_for_staff(request.user, slug)
     committed = selectors.committed_total(fund)
+    granted = capabilities(request.user, fund)
+    activity = []
+    if Capability.VIEW_AUDIT in granted:
+        activity = list(audit_selectors.events_for_fund(fund.pk)[:RECENT_ACTIVITY])
     return render(
         request,
         "review/dashboard.html",
@@ -35,7 +44,8 @@ def fund_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "counts": application_selectors.status_counts(fund),
             "committed": committed,
             "left": fund.budget - committed,
-            "capabilities": capabilities(request.user, fund),
+            "capabilities": granted,
+            "activity": activity,
         },
     )
 
@@ -66,6 +76,9 @@ def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpR
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
     application = application_selectors.application_for_staff(request.user, fund, reference)
     granted = capabilities(request.user, fund)
+    if request.method == "POST" and Capability.DECIDE not in granted:
+        # Refused outright: the service's refusal would otherwise show as a form error (200).
+        raise PermissionDenied()
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -104,11 +117,12 @@ def export_start(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("export_status", slug=fund.slug, task_id=task_id)
 
 
-def _export_of_fund(request: HttpRequest, slug: str, task_id: str):  # type: ignore[no-untyped-def]
+def _export_of_fund(request: HttpRequest, slug: str, task_id: str) -> tuple[Fund, TaskResult]:
+    """The export task, only if it belongs to this fund and the person may export from it."""
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.EXPORT)
     try:
         result = export_fund_applications.get_result(task_id)
-    except Exception as exc:  # unknown or malformed id
+    except (TaskResultDoesNotExist, TaskResultMismatch) as exc:  # unknown id, or another task's
         raise Http404 from exc
     if list(result.args) != [fund.pk]:
         raise Http404
@@ -132,7 +146,7 @@ def export_download(request: HttpRequest, slug: str, task_id: str) -> FileRespon
     if not result.is_finished or progress is None or not progress.output_path:
         raise Http404
     return FileResponse(
-        open(progress.output_path, "rb"),  # noqa: SIM115 (FileResponse closes it)
+        open(progress.output_path, "rb"),
         as_attachment=True,
         filename=f"{fund.slug}-applications.csv",
     )

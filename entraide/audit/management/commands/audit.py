@@ -29,7 +29,9 @@ class Command(BaseCommand):
             bar = progress.add_task("verify", total=total)
             report = verify_chain(on_event=lambda n: progress.update(bar, completed=n))
         for problem in report.problems:
-            self.stdout.write(json.dumps({"sequence": problem.sequence, "problem": problem.message}))
+            self.stdout.write(
+                json.dumps({"sequence": problem.sequence, "problem": problem.message})
+            )
         if not report.ok:
             raise CommandError(
                 f"audit chain BROKEN: {len(report.problems)} problem(s) "

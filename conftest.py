@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks_and_local_mail(settings: Any, tmp_path: Any) -> None:
+    """Tasks run in-process and e-mails stay in ``mail.outbox``, unless a test says otherwise."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.EXPORTS_DIR = tmp_path / "exports"
+    # Hashing test passwords with the production hasher costs ~0.2 s per user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _append_only_audit_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Transactional tests end with a flush (DELETE on SQLite, TRUNCATE on PostgreSQL) that the
+    append-only triggers would refuse: they are lifted for the flush, restored before each test."""
+    marker = request.node.get_closest_marker("django_db")
+    fixtures = set(request.fixturenames)
+    if marker is None and not {"db", "transactional_db", "live_server"} & fixtures:
+        yield
+        return
+    transactional = bool({"transactional_db", "live_server"} & fixtures) or bool(
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.db import connection
+
+    from entraide.audit.triggers import install_triggers, remove_triggers
+
+    install_triggers(connection)
+    yield
+    if transactional:
+        remove_triggers(connection)

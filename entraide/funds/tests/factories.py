@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from entraide.accounts.tests.factories import UserFactory
+from entraide.funds.models import Fund, FundRole
+
+
+class FundFactory(factory.django.DjangoModelFactory[Fund]):
+    class Meta:
+        model = Fund
+
+    slug = factory.Sequence(lambda n: f"fund-{n}")
+    name = factory.Sequence(lambda n: f"Relief fund {n}")
+    currency = "EUR"
+    budget = Decimal("10000.00")
+    standard_amount = Decimal("500.00")
+    opens_on = factory.LazyFunction(lambda: timezone.now().date() - dt.timedelta(days=3))
+    closes_on = factory.LazyFunction(lambda: timezone.now().date() + dt.timedelta(days=30))
+    time_zone = "Europe/Paris"
+
+
+class FundRoleFactory(factory.django.DjangoModelFactory[FundRole]):
+    class Meta:
+        model = FundRole
+
+    fund = factory.SubFactory(FundFactory)
+    user = factory.SubFactory(UserFactory)
+    role = FundRole.Role.REVIEWER

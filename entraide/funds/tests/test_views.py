@@ -1,0 +1,347 @@
+"""Who gets what on every page (one table), and the back office's own pages: list and create funds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from entraide.accounts.models import User
+from entraide.accounts.services import fund_operators_group
+from entraide.accounts.tests.factories import UserFactory
+from entraide.applications.models import Application
+from entraide.applications.tasks import export_fund_applications
+from entraide.applications.tests.factories import ApplicationFactory
+from entraide.funds.models import Fund, FundRole
+from entraide.funds.tests.factories import FundFactory, FundRoleFactory
+
+Role = FundRole.Role
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_english(settings: Any, client: Client) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+def fund_operator() -> User:
+    """Someone of the "Fund operators" group: may create funds, has no role on any fund yet."""
+    user = UserFactory()
+    user.groups.add(fund_operators_group())
+    return user
+
+
+def run_db_worker(*, inside_test_transaction: bool, monkeypatch: Any = None) -> None:
+    """Run the database tasks worker until its queue is empty, as ``db_worker --batch`` does.
+
+    Inside the test's transaction (``db`` fixture) the worker's ``close_old_connections()``
+    would drop the connection, whose autocommit differs from the settings; it is switched off
+    there. The worker also installs signal handlers, which are put back afterwards.
+    """
+    if inside_test_transaction:
+        monkeypatch.setattr(
+            "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+        )
+    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
+    saved = {sig: signal.getsignal(sig) for sig in signals}
+    try:
+        call_command(
+            "db_worker",
+            batch=True,
+            reload=False,
+            startup_delay=False,
+            interval=0,
+            verbosity=0,
+            stdout=io.StringIO(),
+        )
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+# --------------------------------------------------------------------------------------------
+# The permission matrix
+# --------------------------------------------------------------------------------------------
+
+ACTORS = (
+    "anonymous",
+    "applicant",  # verified account, no application, no role
+    "owner",  # made the application the URLs point at
+    "other_applicant",  # made another application to the same fund
+    "operator_admin",
+    "reviewer",
+    "approver",
+    "finance",
+    "auditor",
+    "reviewer_of_other_fund",
+    "fund_operator",  # in the "Fund operators" group, no role on this fund
+)
+STAFF_ROLES = ("operator_admin", "reviewer", "approver", "finance", "auditor")
+
+# What each actor gets. LOGIN: 302 to the login page; MOVED: 302 elsewhere (action done).
+OK, MOVED, LOGIN, DENIED, HIDDEN, BAD_METHOD = 200, "302", "302 to login", 403, 404, 405
+
+# fmt: off
+MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
+    # method    url name               anon   applic  owner   other   admin   review  approv  finance audit   rev B   operator  # noqa: E501
+    ("get",    "home",               (OK,    OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK)),
+    ("get",    "fund_page",          (OK,    OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK)),
+    ("get",    "apply",              (LOGIN, OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK)),
+    ("delete", "apply",              (LOGIN, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD)),  # noqa: E501
+    ("get",    "my_applications",    (LOGIN, OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK)),
+    ("get",    "application_status", (LOGIN, HIDDEN, OK,     HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),  # noqa: E501
+    ("get",    "staff_home",         (LOGIN, DENIED, DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     OK,     OK)),
+    ("get",    "fund_create",        (LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK)),  # noqa: E501
+    ("delete", "fund_create",        (LOGIN, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD)),  # noqa: E501
+    ("get",    "fund_dashboard",     (LOGIN, DENIED, DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     HIDDEN, HIDDEN)),  # noqa: E501
+    ("get",    "application_list",   (LOGIN, DENIED, DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     HIDDEN, HIDDEN)),  # noqa: E501
+    ("get",    "staff_application",  (LOGIN, DENIED, DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     HIDDEN, HIDDEN)),  # noqa: E501
+    # An empty decision form: re-shown with its errors to those who may decide, refused to others.
+    ("post",   "staff_application",  (LOGIN, DENIED, DENIED, DENIED, DENIED, OK,     OK,     DENIED, DENIED, HIDDEN, HIDDEN)),  # noqa: E501
+    ("delete", "staff_application",  (LOGIN, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD)),  # noqa: E501
+    ("post",   "export_start",       (LOGIN, DENIED, DENIED, DENIED, MOVED,  HIDDEN, HIDDEN, HIDDEN, MOVED,  HIDDEN, HIDDEN)),  # noqa: E501
+    ("get",    "export_start",       (LOGIN, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD)),  # noqa: E501
+    ("get",    "export_status",      (LOGIN, DENIED, DENIED, DENIED, OK,     HIDDEN, HIDDEN, HIDDEN, OK,     HIDDEN, HIDDEN)),  # noqa: E501
+    ("get",    "export_download",    (LOGIN, DENIED, DENIED, DENIED, OK,     HIDDEN, HIDDEN, HIDDEN, OK,     HIDDEN, HIDDEN)),  # noqa: E501
+]
+# fmt: on
+
+
+@dataclass
+class World:
+    """Fund A with one person per actor, an application of ``owner`` and one of someone else;
+    fund B with its own reviewer."""
+
+    monkeypatch: Any
+    fund: Fund = field(init=False)
+    other_fund: Fund = field(init=False)
+    application: Application = field(init=False)
+    actors: dict[str, User | None] = field(init=False)
+    _export_task_id: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        self.fund = FundFactory(slug="fund-a")
+        self.other_fund = FundFactory(slug="fund-b")
+        owner, other = UserFactory(), UserFactory()
+        self.application = ApplicationFactory(fund=self.fund, applicant=owner)
+        ApplicationFactory(fund=self.fund, applicant=other)
+        self.actors = {
+            "anonymous": None,
+            "applicant": UserFactory(),
+            "owner": owner,
+            "other_applicant": other,
+            "reviewer_of_other_fund": FundRoleFactory(
+                fund=self.other_fund, role=Role.REVIEWER
+            ).user,
+            "fund_operator": fund_operator(),
+        }
+        for role in STAFF_ROLES:
+            self.actors[role] = FundRoleFactory(fund=self.fund, role=role).user
+
+    @property
+    def export_task_id(self) -> str:
+        """A finished export of fund A's applications (made on first use)."""
+        if not self._export_task_id:
+            self._export_task_id = str(export_fund_applications.enqueue(self.fund.pk).id)
+            run_db_worker(inside_test_transaction=True, monkeypatch=self.monkeypatch)
+        return self._export_task_id
+
+
+URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
+    "home": lambda w: {},
+    "fund_page": lambda w: {"slug": w.fund.slug},
+    "apply": lambda w: {"slug": w.fund.slug},
+    "my_applications": lambda w: {},
+    "application_status": lambda w: {"reference": w.application.reference},
+    "staff_home": lambda w: {},
+    "fund_create": lambda w: {},
+    "fund_dashboard": lambda w: {"slug": w.fund.slug},
+    "application_list": lambda w: {"slug": w.fund.slug},
+    "staff_application": lambda w: {"slug": w.fund.slug, "reference": w.application.reference},
+    "export_start": lambda w: {"slug": w.fund.slug},
+    "export_status": lambda w: {"slug": w.fund.slug, "task_id": w.export_task_id},
+    "export_download": lambda w: {"slug": w.fund.slug, "task_id": w.export_task_id},
+}
+
+EXCLUDED_URL_PREFIXES = ("accounts/", "i18n/", "admin/")
+
+
+def _cases() -> Iterator[Any]:
+    for method, name, expectations in MATRIX:
+        assert len(expectations) == len(ACTORS), f"{method} {name}: one expectation per actor"
+        for actor, expected in zip(ACTORS, expectations, strict=True):
+            yield pytest.param(method, name, actor, expected, id=f"{method}-{name}-{actor}")
+
+
+def test_the_matrix_covers_every_url_of_the_site_but_accounts_i18n_and_admin() -> None:
+    from entraide.urls import urlpatterns
+
+    names = {
+        pattern.name
+        for pattern in urlpatterns
+        if not str(pattern.pattern).startswith(EXCLUDED_URL_PREFIXES)
+    }
+    assert names == set(URL_KWARGS)
+    assert names == {name for _, name, _ in MATRIX}
+
+
+@pytest.fixture
+def world(db: None, settings: Any, monkeypatch: Any) -> World:
+    # Export pages read the task's result, which the immediate backend does not keep.
+    settings.TASKS = DB_TASKS
+    return World(monkeypatch)
+
+
+@pytest.mark.parametrize(("method", "name", "actor", "expected"), list(_cases()))
+def test_each_actor_gets_the_expected_answer_on_each_page(
+    client: Client, world: World, method: str, name: str, actor: str, expected: int | str
+) -> None:
+    url = reverse(name, kwargs=URL_KWARGS[name](world))
+    user = world.actors[actor]
+    if user is not None:
+        client.force_login(user)
+
+    response = getattr(client, method)(url)
+    response.close()
+
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login") + "?next=")
+    elif expected == MOVED:
+        assert response.status_code == 302
+        assert not response["Location"].startswith(reverse("account_login"))
+    else:
+        assert response.status_code == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Staff home: the list of one's funds
+# --------------------------------------------------------------------------------------------
+
+
+def test_staff_home_lists_only_the_funds_where_the_person_has_a_role(
+    client: Client, db: None
+) -> None:
+    mine = FundRoleFactory(role=Role.FINANCE)
+    FundRoleFactory(fund=FundFactory(name="Not mine"), role=Role.REVIEWER)
+    client.force_login(mine.user)
+
+    response = client.get(reverse("staff_home"))
+
+    assert list(response.context["funds"]) == [mine.fund]
+    assert "Not mine" not in response.content.decode()
+    assert response.context["can_create"] is False
+
+
+@pytest.mark.parametrize("n_funds", [2, 25])
+def test_staff_home_uses_a_fixed_number_of_queries(
+    client: Client, db: None, django_assert_max_num_queries: Any, n_funds: int
+) -> None:
+    user = fund_operator()
+    for _ in range(n_funds):
+        FundRoleFactory(user=user, role=Role.OPERATOR_ADMIN)
+    client.force_login(user)
+
+    with django_assert_max_num_queries(0):
+        response = client.get(reverse("staff_home"))
+
+    assert response.status_code == 200
+    assert len(response.context["funds"]) == n_funds
+
+
+# --------------------------------------------------------------------------------------------
+# Creating a fund
+# --------------------------------------------------------------------------------------------
+
+
+def _fund_data(**overrides: str) -> dict[str, str]:
+    today = timezone.now().date()
+    data = {
+        "name": "Fonds de solidarité tournages",
+        "slug": "solidarite-tournages",
+        "description": "Pour les techniciens sans tournage depuis trois mois.",
+        "currency": "EUR",
+        "budget": "250000.00",
+        "standard_amount": "800.00",
+        "opens_on": today.isoformat(),
+        "closes_on": (today + dt.timedelta(days=60)).isoformat(),
+        "time_zone": "Europe/Paris",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_creating_a_fund_redirects_to_its_dashboard_and_makes_the_creator_its_operator_admin(
+    client: Client, db: None
+) -> None:
+    creator = fund_operator()
+    client.force_login(creator)
+
+    response = client.post(reverse("fund_create"), _fund_data())
+
+    fund = Fund.objects.get(slug="solidarite-tournages")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("fund_dashboard", kwargs={"slug": fund.slug})
+    assert fund.budget == Decimal("250000.00")
+    assert fund.standard_amount == Decimal("800.00")
+    assert list(FundRole.objects.filter(fund=fund).values_list("user", "role")) == [
+        (creator.pk, Role.OPERATOR_ADMIN)
+    ]
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_window_that_closes_before_it_opens_is_refused_on_the_closing_date_keeping_the_input(
+    client: Client, db: None
+) -> None:
+    client.force_login(fund_operator())
+    data = _fund_data(opens_on="2031-05-10", closes_on="2031-05-01")
+
+    response = client.post(reverse("fund_create"), data)
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert list(form.errors) == ["closes_on"]
+    assert form.errors["closes_on"] == ["The window must close on or after the day it opens."]
+    html = response.content.decode()
+    assert 'id="id_closes_on_error"' in html
+    assert 'aria-invalid="true"' in html
+    assert 'value="2031-05-10"' in html
+    assert 'value="2031-05-01"' in html
+    assert 'value="Fonds de solidarité tournages"' in html
+    assert 'value="250000.00"' in html
+    assert not Fund.objects.exists()
+
+
+def test_a_short_name_already_taken_is_refused_on_the_slug_field(client: Client, db: None) -> None:
+    FundFactory(slug="solidarite-tournages")
+    client.force_login(fund_operator())
+
+    response = client.post(reverse("fund_create"), _fund_data())
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["slug"] == [
+        "A fund with this short name already exists."
+    ]
+    assert Fund.objects.count() == 1
+
+
+def test_a_staff_member_outside_the_fund_operators_group_cannot_post_a_new_fund(
+    client: Client, db: None
+) -> None:
+    client.force_login(FundRoleFactory(role=Role.OPERATOR_ADMIN).user)
+
+    response = client.post(reverse("fund_create"), _fund_data())
+
+    assert response.status_code == 403
+    assert not Fund.objects.filter(slug="solidarite-tournages").exists()
