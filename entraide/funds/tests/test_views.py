@@ -1,4 +1,4 @@
-"""Who gets what on every page (one table), and the back office's own pages: list and create funds."""
+"""Who gets what on every page (one table); the back office's list of funds; creating a fund."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _fast_and_english(settings: Any, client: Client) -> None:
 
 def fund_operator() -> User:
     """Someone of the "Fund operators" group: may create funds, has no role on any fund yet."""
-    user = UserFactory()
+    user = UserFactory.create()
     user.groups.add(fund_operators_group())
     return user
 
@@ -74,46 +74,51 @@ def run_db_worker(*, inside_test_transaction: bool, monkeypatch: Any = None) -> 
 # The permission matrix
 # --------------------------------------------------------------------------------------------
 
-ACTORS = (
-    "anonymous",
-    "applicant",  # verified account, no application, no role
-    "owner",  # made the application the URLs point at
-    "other_applicant",  # made another application to the same fund
-    "operator_admin",
-    "reviewer",
-    "approver",
-    "finance",
-    "auditor",
-    "reviewer_of_other_fund",
-    "fund_operator",  # in the "Fund operators" group, no role on this fund
+ACTORS = (  # the columns of the table below
+    "anonymous",  # ano
+    "applicant",  # app: verified account, no application, no role
+    "owner",  # own: made the application the URLs point at
+    "other_applicant",  # oth: made another application to the same fund
+    "operator_admin",  # adm
+    "reviewer",  # rev
+    "approver",  # apr
+    "finance",  # fin
+    "auditor",  # aud
+    "reviewer_of_other_fund",  # rvB
+    "fund_operator",  # opr: in the "Fund operators" group, no role on this fund
 )
 STAFF_ROLES = ("operator_admin", "reviewer", "approver", "finance", "auditor")
 
-# What each actor gets. LOGIN: 302 to the login page; MOVED: 302 elsewhere (action done).
-OK, MOVED, LOGIN, DENIED, HIDDEN, BAD_METHOD = 200, "302", "302 to login", 403, 404, 405
+# What each actor gets:
+OK = 200  # the page
+GO = "302"  # done, and sent on to the next page
+IN = "302 to login"  # anonymous, sent to the login page first
+NO = 403  # logged in, but no back-office access (or not the capability to act)
+NF = 404  # staff of another fund, another applicant's application: as if it did not exist
+NA = 405  # method not allowed
 
 # fmt: off
 MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
-    # method    url name               anon   applic  owner   other   admin   review  approv  finance audit   rev B   operator  # noqa: E501
-    ("get",    "home",               (OK,    OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK)),
-    ("get",    "fund_page",          (OK,    OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK)),
-    ("get",    "apply",              (LOGIN, OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK)),
-    ("delete", "apply",              (LOGIN, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD)),  # noqa: E501
-    ("get",    "my_applications",    (LOGIN, OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK)),
-    ("get",    "application_status", (LOGIN, HIDDEN, OK,     HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),  # noqa: E501
-    ("get",    "staff_home",         (LOGIN, DENIED, DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     OK,     OK)),
-    ("get",    "fund_create",        (LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK)),  # noqa: E501
-    ("delete", "fund_create",        (LOGIN, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD)),  # noqa: E501
-    ("get",    "fund_dashboard",     (LOGIN, DENIED, DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     HIDDEN, HIDDEN)),  # noqa: E501
-    ("get",    "application_list",   (LOGIN, DENIED, DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     HIDDEN, HIDDEN)),  # noqa: E501
-    ("get",    "staff_application",  (LOGIN, DENIED, DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     HIDDEN, HIDDEN)),  # noqa: E501
-    # An empty decision form: re-shown with its errors to those who may decide, refused to others.
-    ("post",   "staff_application",  (LOGIN, DENIED, DENIED, DENIED, DENIED, OK,     OK,     DENIED, DENIED, HIDDEN, HIDDEN)),  # noqa: E501
-    ("delete", "staff_application",  (LOGIN, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD)),  # noqa: E501
-    ("post",   "export_start",       (LOGIN, DENIED, DENIED, DENIED, MOVED,  HIDDEN, HIDDEN, HIDDEN, MOVED,  HIDDEN, HIDDEN)),  # noqa: E501
-    ("get",    "export_start",       (LOGIN, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD, BAD_METHOD)),  # noqa: E501
-    ("get",    "export_status",      (LOGIN, DENIED, DENIED, DENIED, OK,     HIDDEN, HIDDEN, HIDDEN, OK,     HIDDEN, HIDDEN)),  # noqa: E501
-    ("get",    "export_download",    (LOGIN, DENIED, DENIED, DENIED, OK,     HIDDEN, HIDDEN, HIDDEN, OK,     HIDDEN, HIDDEN)),  # noqa: E501
+    #                                ano  app  own  oth  adm  rev  apr  fin  aud  rvB  opr
+    ("get",    "home",               (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    ("get",    "fund_page",          (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    ("get",    "apply",              (IN,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    ("delete", "apply",              (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "my_applications",    (IN,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    ("get",    "application_status", (IN,  NF,  OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "staff_home",         (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    ("get",    "fund_create",        (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("delete", "fund_create",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "fund_dashboard",     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("get",    "application_list",   (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("get",    "staff_application",  (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    # An empty decision form: shown again with its errors to those who may decide (rev, apr).
+    ("post",   "staff_application",  (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
+    ("delete", "staff_application",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "export_start",       (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  GO,  NF,  NF)),
+    ("get",    "export_start",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "export_status",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  OK,  NF,  NF)),
+    ("get",    "export_download",    (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  OK,  NF,  NF)),
 ]
 # fmt: on
 
@@ -131,23 +136,23 @@ class World:
     _export_task_id: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        self.fund = FundFactory(slug="fund-a")
-        self.other_fund = FundFactory(slug="fund-b")
-        owner, other = UserFactory(), UserFactory()
-        self.application = ApplicationFactory(fund=self.fund, applicant=owner)
-        ApplicationFactory(fund=self.fund, applicant=other)
+        self.fund = FundFactory.create(slug="fund-a")
+        self.other_fund = FundFactory.create(slug="fund-b")
+        owner, other = UserFactory.create(), UserFactory.create()
+        self.application = ApplicationFactory.create(fund=self.fund, applicant=owner)
+        ApplicationFactory.create(fund=self.fund, applicant=other)
         self.actors = {
             "anonymous": None,
-            "applicant": UserFactory(),
+            "applicant": UserFactory.create(),
             "owner": owner,
             "other_applicant": other,
-            "reviewer_of_other_fund": FundRoleFactory(
+            "reviewer_of_other_fund": FundRoleFactory.create(
                 fund=self.other_fund, role=Role.REVIEWER
             ).user,
             "fund_operator": fund_operator(),
         }
         for role in STAFF_ROLES:
-            self.actors[role] = FundRoleFactory(fund=self.fund, role=role).user
+            self.actors[role] = FundRoleFactory.create(fund=self.fund, role=role).user
 
     @property
     def export_task_id(self) -> str:
@@ -215,10 +220,10 @@ def test_each_actor_gets_the_expected_answer_on_each_page(
     response = getattr(client, method)(url)
     response.close()
 
-    if expected == LOGIN:
+    if expected == IN:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("account_login") + "?next=")
-    elif expected == MOVED:
+    elif expected == GO:
         assert response.status_code == 302
         assert not response["Location"].startswith(reverse("account_login"))
     else:
@@ -233,8 +238,8 @@ def test_each_actor_gets_the_expected_answer_on_each_page(
 def test_staff_home_lists_only_the_funds_where_the_person_has_a_role(
     client: Client, db: None
 ) -> None:
-    mine = FundRoleFactory(role=Role.FINANCE)
-    FundRoleFactory(fund=FundFactory(name="Not mine"), role=Role.REVIEWER)
+    mine = FundRoleFactory.create(role=Role.FINANCE)
+    FundRoleFactory.create(fund=FundFactory.create(name="Not mine"), role=Role.REVIEWER)
     client.force_login(mine.user)
 
     response = client.get(reverse("staff_home"))
@@ -250,10 +255,10 @@ def test_staff_home_uses_a_fixed_number_of_queries(
 ) -> None:
     user = fund_operator()
     for _ in range(n_funds):
-        FundRoleFactory(user=user, role=Role.OPERATOR_ADMIN)
+        FundRoleFactory.create(user=user, role=Role.OPERATOR_ADMIN)
     client.force_login(user)
 
-    with django_assert_max_num_queries(0):
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("staff_home"))
 
     assert response.status_code == 200
@@ -324,7 +329,7 @@ def test_a_window_that_closes_before_it_opens_is_refused_on_the_closing_date_kee
 
 
 def test_a_short_name_already_taken_is_refused_on_the_slug_field(client: Client, db: None) -> None:
-    FundFactory(slug="solidarite-tournages")
+    FundFactory.create(slug="solidarite-tournages")
     client.force_login(fund_operator())
 
     response = client.post(reverse("fund_create"), _fund_data())
@@ -339,7 +344,7 @@ def test_a_short_name_already_taken_is_refused_on_the_slug_field(client: Client,
 def test_a_staff_member_outside_the_fund_operators_group_cannot_post_a_new_fund(
     client: Client, db: None
 ) -> None:
-    client.force_login(FundRoleFactory(role=Role.OPERATOR_ADMIN).user)
+    client.force_login(FundRoleFactory.create(role=Role.OPERATOR_ADMIN).user)
 
     response = client.post(reverse("fund_create"), _fund_data())
 

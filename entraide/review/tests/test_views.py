@@ -39,7 +39,7 @@ def db_tasks(settings: Any) -> None:
 
 
 def staff(fund: Fund, role: str) -> Any:
-    return FundRoleFactory(fund=fund, role=role).user
+    return FundRoleFactory.create(fund=fund, role=role).user
 
 
 def detail_url(application: Application, fund: Fund | None = None) -> str:
@@ -75,7 +75,7 @@ def run_db_worker() -> None:
 def test_approving_grants_the_standard_amount_and_comes_back_to_the_application(
     client: Client, db: None, role: str
 ) -> None:
-    application = ApplicationFactory(fund__standard_amount=Decimal("650.00"))
+    application = ApplicationFactory.create(fund__standard_amount=Decimal("650.00"))
     client.force_login(staff(application.fund, role))
 
     response = client.post(detail_url(application), {"outcome": "approved"})
@@ -92,7 +92,7 @@ def test_approving_grants_the_standard_amount_and_comes_back_to_the_application(
 
 
 def test_rejecting_with_a_reason_records_it_without_an_amount(client: Client, db: None) -> None:
-    application = ApplicationFactory()
+    application = ApplicationFactory.create()
     client.force_login(staff(application.fund, Role.REVIEWER))
 
     response = client.post(
@@ -108,7 +108,7 @@ def test_rejecting_with_a_reason_records_it_without_an_amount(client: Client, db
 def test_rejecting_without_a_reason_shows_the_error_on_the_reason_field(
     client: Client, db: None
 ) -> None:
-    application = ApplicationFactory()
+    application = ApplicationFactory.create()
     client.force_login(staff(application.fund, Role.REVIEWER))
 
     response = client.post(detail_url(application), {"outcome": "rejected", "reason": "  "})
@@ -129,7 +129,7 @@ def test_rejecting_without_a_reason_shows_the_error_on_the_reason_field(
 def test_a_role_that_cannot_decide_gets_403_when_posting_a_decision(
     client: Client, db: None, role: str
 ) -> None:
-    application = ApplicationFactory()
+    application = ApplicationFactory.create()
     client.force_login(staff(application.fund, role))
 
     page = client.get(detail_url(application))
@@ -143,7 +143,7 @@ def test_a_role_that_cannot_decide_gets_403_when_posting_a_decision(
 
 
 def test_approving_beyond_the_budget_is_refused_with_a_message(client: Client, db: None) -> None:
-    application = ApplicationFactory(
+    application = ApplicationFactory.create(
         fund__budget=Decimal("1000.00"), fund__standard_amount=Decimal("500.00")
     )
     client.force_login(staff(application.fund, Role.APPROVER))
@@ -165,25 +165,26 @@ def test_approving_beyond_the_budget_is_refused_with_a_message(client: Client, d
 def test_a_reviewer_of_fund_a_gets_404_on_an_application_of_fund_b(
     client: Client, db: None
 ) -> None:
-    fund_a, fund_b = FundFactory(), FundFactory()
-    application_of_b = ApplicationFactory(fund=fund_b)
+    fund_a, fund_b = FundFactory.create(), FundFactory.create()
+    application_of_b = ApplicationFactory.create(fund=fund_b)
     client.force_login(staff(fund_a, Role.REVIEWER))
 
     assert client.get(detail_url(application_of_b)).status_code == 404
     assert client.post(detail_url(application_of_b), {"outcome": "approved"}).status_code == 404
     # Nor through their own fund's address with the other fund's reference.
     assert client.get(detail_url(application_of_b, fund=fund_a)).status_code == 404
-    assert client.post(
-        detail_url(application_of_b, fund=fund_a), {"outcome": "approved"}
-    ).status_code == 404
+    assert (
+        client.post(detail_url(application_of_b, fund=fund_a), {"outcome": "approved"}).status_code
+        == 404
+    )
     assert not Decision.objects.exists()
 
 
 def test_the_list_of_a_fund_shows_none_of_another_funds_applications(
     client: Client, db: None
 ) -> None:
-    mine = ApplicationFactory(last_name="Mine")
-    ApplicationFactory(last_name="Elsewhere")
+    mine = ApplicationFactory.create(last_name="Mine")
+    ApplicationFactory.create(last_name="Elsewhere")
     client.force_login(staff(mine.fund, Role.REVIEWER))
 
     response = client.get(reverse("application_list", kwargs={"slug": mine.fund.slug}))
@@ -201,7 +202,7 @@ def test_the_list_of_a_fund_shows_none_of_another_funds_applications(
 def test_the_application_list_uses_the_same_few_queries_whatever_the_number_of_applications(
     client: Client, db: None, django_assert_max_num_queries: Any, n_applications: int
 ) -> None:
-    fund = FundFactory()
+    fund = FundFactory.create()
     ApplicationFactory.create_batch(n_applications, fund=fund)
     client.force_login(staff(fund, Role.REVIEWER))
     url = reverse("application_list", kwargs={"slug": fund.slug})
@@ -223,9 +224,9 @@ def test_the_application_list_uses_the_same_few_queries_whatever_the_number_of_a
 def test_the_filtered_application_list_keeps_its_query_bound(
     client: Client, db: None, django_assert_max_num_queries: Any
 ) -> None:
-    fund = FundFactory()
+    fund = FundFactory.create()
     ApplicationFactory.create_batch(55, fund=fund, status=Application.Status.UNDER_REVIEW)
-    ApplicationFactory(fund=fund, last_name="Zorglub")
+    ApplicationFactory.create(fund=fund, last_name="Zorglub")
     client.force_login(staff(fund, Role.FINANCE))
     url = reverse("application_list", kwargs={"slug": fund.slug})
 
@@ -243,7 +244,7 @@ def test_the_filtered_application_list_keeps_its_query_bound(
 def test_the_fund_dashboard_uses_a_fixed_number_of_queries(
     client: Client, db: None, django_assert_max_num_queries: Any, n_applications: int
 ) -> None:
-    fund = FundFactory()
+    fund = FundFactory.create()
     ApplicationFactory.create_batch(n_applications, fund=fund)
     client.force_login(staff(fund, Role.OPERATOR_ADMIN))
 
@@ -264,9 +265,9 @@ def test_the_fund_dashboard_uses_a_fixed_number_of_queries(
 def test_an_operator_admin_exports_the_applications_and_downloads_the_csv(
     client: Client, transactional_db: None
 ) -> None:
-    fund = FundFactory(slug="export-me")
+    fund = FundFactory.create(slug="export-me")
     applications = ApplicationFactory.create_batch(3, fund=fund)
-    ApplicationFactory()  # another fund's, not exported
+    ApplicationFactory.create()  # another fund's, not exported
     client.force_login(staff(fund, Role.OPERATOR_ADMIN))
 
     waiting = client.post(reverse("export_start", kwargs={"slug": fund.slug}), follow=True)
@@ -288,7 +289,7 @@ def test_an_operator_admin_exports_the_applications_and_downloads_the_csv(
     download = client.get(download_url)
     assert download.status_code == 200
     assert 'filename="export-me-applications.csv"' in download["Content-Disposition"]
-    content = b"".join(download.streaming_content).decode()  # type: ignore[attr-defined]
+    content = b"".join(download.streaming_content).decode()
     rows = list(csv.reader(io.StringIO(content)))
     assert rows[0] == list(EXPORT_COLUMNS)
     assert len(rows) == 1 + 3
@@ -300,7 +301,7 @@ def test_an_operator_admin_exports_the_applications_and_downloads_the_csv(
 def test_a_reviewer_without_the_export_capability_gets_404_on_export_start(
     client: Client, db: None
 ) -> None:
-    fund = FundFactory()
+    fund = FundFactory.create()
     client.force_login(staff(fund, Role.REVIEWER))
 
     response = client.post(reverse("export_start", kwargs={"slug": fund.slug}))
@@ -310,10 +311,8 @@ def test_a_reviewer_without_the_export_capability_gets_404_on_export_start(
 
 
 @pytest.mark.usefixtures("db_tasks")
-def test_an_auditor_of_another_fund_gets_404_on_this_funds_export(
-    client: Client, db: None
-) -> None:
-    fund, other_fund = FundFactory(), FundFactory()
+def test_an_auditor_of_another_fund_gets_404_on_this_funds_export(client: Client, db: None) -> None:
+    fund, other_fund = FundFactory.create(), FundFactory.create()
     task_id = str(export_fund_applications.enqueue(fund.pk).id)
     client.force_login(staff(other_fund, Role.AUDITOR))
 
@@ -327,7 +326,7 @@ def test_an_auditor_of_another_fund_gets_404_on_this_funds_export(
 @pytest.mark.usefixtures("db_tasks")
 @pytest.mark.parametrize("task_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
 def test_an_unknown_export_id_is_a_404(client: Client, db: None, task_id: str) -> None:
-    fund = FundFactory()
+    fund = FundFactory.create()
     client.force_login(staff(fund, Role.AUDITOR))
 
     response = client.get(reverse("export_status", kwargs={"slug": fund.slug, "task_id": task_id}))
@@ -339,7 +338,7 @@ def test_an_unknown_export_id_is_a_404(client: Client, db: None, task_id: str) -
 def test_the_id_of_another_kind_of_task_is_a_404_on_the_export_pages(
     client: Client, db: None
 ) -> None:
-    application = ApplicationFactory()
+    application = ApplicationFactory.create()
     receipt_id = str(send_receipt.enqueue(application.pk).id)
     client.force_login(staff(application.fund, Role.OPERATOR_ADMIN))
 
@@ -350,7 +349,7 @@ def test_the_id_of_another_kind_of_task_is_a_404_on_the_export_pages(
 
 @pytest.mark.usefixtures("db_tasks")
 def test_an_export_not_finished_yet_cannot_be_downloaded(client: Client, db: None) -> None:
-    fund = FundFactory()
+    fund = FundFactory.create()
     task_id = str(export_fund_applications.enqueue(fund.pk).id)
     client.force_login(staff(fund, Role.AUDITOR))
     kwargs = {"slug": fund.slug, "task_id": task_id}
