@@ -65,7 +65,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +75,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "entraide.core.middleware.DomainErrorMiddleware",
 ]
+
+if IS_PRODUCTION:
+    # Static files straight from the app server; in development runserver serves them.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "entraide.urls"
 WSGI_APPLICATION = "entraide.wsgi.application"

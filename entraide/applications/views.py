@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from entraide.applications import selectors, services
 from entraide.applications.forms import ApplicationForm
@@ -16,11 +16,13 @@ from entraide.funds import selectors as fund_selectors
 from entraide.review import selectors as review_selectors
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     funds = fund_selectors.public_funds(timezone.now().date())
     return render(request, "applications/home.html", {"funds": funds})
 
 
+@require_safe
 def fund_page(request: HttpRequest, slug: str) -> HttpResponse:
     fund = fund_selectors.public_fund(slug)
     return render(request, "applications/fund_page.html", {"fund": fund, "is_open": fund.is_open()})
@@ -46,12 +48,14 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def my_applications(request: HttpRequest) -> HttpResponse:
     applications = selectors.applications_of_applicant(request.user)
     return render(request, "applications/my_applications.html", {"applications": applications})
 
 
 @login_required
+@require_safe
 def application_status(request: HttpRequest, reference: str) -> HttpResponse:
     application = selectors.application_of_applicant(request.user, reference)
     decision = review_selectors.decision_for(application.pk)

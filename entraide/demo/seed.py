@@ -118,7 +118,11 @@ def seed_demo(
     )
 
     applications = []
-    for index, person in enumerate(people, start=1):
+    opened_at = timezone.now() - dt.timedelta(days=7)
+    moments = sorted(
+        opened_at + dt.timedelta(seconds=rng.randint(0, 7 * 24 * 3600 - 60)) for _ in people
+    )
+    for index, (person, moment) in enumerate(zip(people, moments, strict=True), start=1):
         user = create_account(
             actor=operator,
             email=person.email,
@@ -139,12 +143,13 @@ def seed_demo(
                     profession=person.profession,
                     annual_resources=person.annual_resources,
                     consent=True,
+                    now=moment,
                 )
             )
         if progress is not None:
             progress(index, len(people))
     reviewer = staff[FundRole.Role.REVIEWER]
-    for application in applications[:decided]:
+    for application in rng.sample(applications, decided):
         low_resources = application.annual_resources <= Decimal("15000")
         record_decision(
             actor=reviewer,

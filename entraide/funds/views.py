@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from entraide.core.errors import DomainError, PermissionDenied
 from entraide.core.forms import add_domain_error
@@ -15,6 +15,7 @@ from entraide.funds.permissions import can_create_funds, is_back_office_user
 
 
 @login_required
+@require_safe
 def staff_home(request: HttpRequest) -> HttpResponse:
     if not is_back_office_user(request.user):
         raise PermissionDenied()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from entraide.applications.models import Application
 from entraide.core.forms import AccessibleForm
@@ -10,7 +11,12 @@ from entraide.review.models import Decision
 
 class DecisionForm(AccessibleForm):
     outcome = forms.ChoiceField(
-        label=_("Decision"), choices=Decision.Outcome.choices, widget=forms.RadioSelect
+        label=_("Decision"),
+        choices=[
+            (Decision.Outcome.APPROVED, pgettext_lazy("decide", "Approve")),
+            (Decision.Outcome.REJECTED, pgettext_lazy("decide", "Reject")),
+        ],
+        widget=forms.RadioSelect,
     )
     amount = forms.DecimalField(
         label=_("Amount"),

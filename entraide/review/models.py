@@ -10,8 +10,8 @@ class Decision(models.Model):
     """A reviewer's decision on an application, with the amount granted and the reasons."""
 
     class Outcome(models.TextChoices):
-        APPROVED = "approved", pgettext_lazy("decision outcome", "Approve")
-        REJECTED = "rejected", pgettext_lazy("decision outcome", "Reject")
+        APPROVED = "approved", pgettext_lazy("decision outcome", "Approved")
+        REJECTED = "rejected", pgettext_lazy("decision outcome", "Rejected")
 
     application = models.OneToOneField(
         "applications.Application",

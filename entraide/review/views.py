@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_tasks.base import TaskResult
 from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 
@@ -29,6 +29,7 @@ RECENT_ACTIVITY = 20
 
 
 @login_required
+@require_safe
 def fund_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     fund = fund_selectors.fund_for_staff(request.user, slug)
     committed = selectors.committed_total(fund)
@@ -51,6 +52,7 @@ def fund_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def application_list(request: HttpRequest, slug: str) -> HttpResponse:
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
     filters = ApplicationFilterForm(request.GET or None)
@@ -130,6 +132,7 @@ def _export_of_fund(request: HttpRequest, slug: str, task_id: str) -> tuple[Fund
 
 
 @login_required
+@require_safe
 def export_status(request: HttpRequest, slug: str, task_id: str) -> HttpResponse:
     fund, result = _export_of_fund(request, slug, task_id)
     return render(
@@ -140,6 +143,7 @@ def export_status(request: HttpRequest, slug: str, task_id: str) -> HttpResponse
 
 
 @login_required
+@require_safe
 def export_download(request: HttpRequest, slug: str, task_id: str) -> FileResponse:
     fund, result = _export_of_fund(request, slug, task_id)
     progress = progress_of(task_id)

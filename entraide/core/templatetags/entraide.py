@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import template
 
+from entraide.audit.labels import action_label
 from entraide.core.dates import format_day, format_moment
 from entraide.core.money import format_money
 
@@ -24,3 +25,8 @@ def day(value: dt.date | None) -> str:
 @register.simple_tag
 def moment(value: dt.datetime | None, tz: str = "Europe/Paris") -> str:
     return format_moment(value, tz)
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    return action_label(action)
