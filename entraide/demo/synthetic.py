@@ -36,7 +36,7 @@ def make_siret(rng: random.Random) -> str:
     """A SIRET whose SIREN and whole 14 digits both pass Luhn, as python-stdnum checks."""
     siren_body = f"{rng.randint(10_000_000, 99_999_999)}"
     siren = siren_body + luhn.calc_check_digit(siren_body)
-    nic_body = siren + f"{rng.randint(1, 999):03d}"
+    nic_body = siren + f"{rng.randint(1, 9999):04d}"
     return nic_body + luhn.calc_check_digit(nic_body)
 
 

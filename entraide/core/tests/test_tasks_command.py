@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from entraide.applications.tasks import export_fund_applications
+from entraide.applications.tests.factories import ApplicationFactory
+from entraide.funds.tests.factories import FundFactory
+
+
+@pytest.fixture
+def database_tasks(settings: Any) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def run_worker() -> None:
+    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("database_tasks")
+def test_watch_reports_the_progress_and_output_of_a_finished_task(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fund = FundFactory()
+    ApplicationFactory.create_batch(3, fund=fund)
+    result = export_fund_applications.enqueue(fund.pk)
+    run_worker()
+    call_command("tasks", "watch", str(result.id), "--interval", "0")
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["status"] == "SUCCESSFUL"
+    assert (report["done"], report["total"]) == (3, 3)
+    assert report["output"].endswith(".csv")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("database_tasks")
+def test_watch_refuses_an_unknown_task() -> None:
+    with pytest.raises(CommandError, match="no task"):
+        call_command("tasks", "watch", "00000000-0000-0000-0000-000000000000")

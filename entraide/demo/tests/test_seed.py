@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from stdnum.fr import nir as stdnum_nir
+from stdnum.fr import siret as stdnum_siret
+
+from entraide.applications.identity import check_birth_date_matches
+from entraide.applications.models import Application
+from entraide.audit.verify import verify_chain
+from entraide.demo.seed import DEMO_FUND_SLUG, seed_demo
+from entraide.demo.synthetic import make_people, make_siret
+from entraide.evidence.models import EmployerDeclaration
+from entraide.funds.models import Fund, FundRole
+from entraide.review.models import Decision
+
+
+def test_synthetic_identities_are_valid_and_consistent() -> None:
+    for person in make_people(50, seed=11):
+        assert stdnum_nir.is_valid(person.nir)
+        check_birth_date_matches(person.nir, person.birth_date)
+    rng = random.Random(5)
+    assert all(stdnum_siret.is_valid(make_siret(rng)) for _ in range(200))
+
+
+@pytest.mark.django_db
+def test_seeding_builds_the_demo_fund_once(django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        first = seed_demo(applicants=12, decided=4)
+    fund = Fund.objects.get(slug=DEMO_FUND_SLUG)
+    assert first.created
+    assert set(FundRole.objects.filter(fund=fund).values_list("role", flat=True)) == set(
+        FundRole.Role.values
+    )
+    assert Application.objects.filter(fund=fund).count() == 12
+    assert Decision.objects.filter(fund=fund).count() == 4
+    assert EmployerDeclaration.objects.exists()
+    assert verify_chain().ok
+
+    again = seed_demo(applicants=12, decided=4)
+    assert not again.created
+    assert Application.objects.count() == 12
