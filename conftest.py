@@ -17,6 +17,13 @@ def _immediate_tasks_and_local_mail(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _english_test_client(request: pytest.FixtureRequest) -> None:
+    """Pages answer in the browser's language; tests read them in English unless they say so."""
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture(autouse=True)
 def _append_only_audit_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
     """Transactional tests end with a flush (DELETE on SQLite, TRUNCATE on PostgreSQL) that the
     append-only triggers would refuse: they are lifted for the flush, restored before each test."""

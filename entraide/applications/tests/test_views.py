@@ -26,12 +26,6 @@ BIRTH_DATE = dt.date(1988, 11, 23)
 NIR = make_nir(random.Random(42), BIRTH_DATE, 2)
 
 
-@pytest.fixture(autouse=True)
-def _fast_and_english(settings: Any, client: Client) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
 @pytest.fixture
 def fund(db: None) -> Fund:
     return FundFactory.create(slug="open-fund")

@@ -8,16 +8,13 @@ from django.core.management import CommandError, call_command
 
 from entraide.applications.tasks import export_fund_applications
 from entraide.applications.tests.factories import ApplicationFactory
+from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
 from entraide.funds.tests.factories import FundFactory
 
 
 @pytest.fixture
 def database_tasks(settings: Any) -> None:
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-def run_worker() -> None:
-    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    settings.TASKS = DATABASE_TASKS
 
 
 @pytest.mark.django_db(transaction=True)
@@ -28,7 +25,7 @@ def test_watch_reports_the_progress_and_output_of_a_finished_task(
     fund = FundFactory()
     ApplicationFactory.create_batch(3, fund=fund)
     result = export_fund_applications.enqueue(fund.pk)
-    run_worker()
+    run_db_worker()
     call_command("tasks", "watch", str(result.id), "--interval", "0")
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["status"] == "SUCCESSFUL"

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -22,17 +19,11 @@ from entraide.accounts.tests.factories import UserFactory
 from entraide.applications.models import Application
 from entraide.applications.tasks import export_fund_applications
 from entraide.applications.tests.factories import ApplicationFactory
+from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 
 Role = FundRole.Role
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture(autouse=True)
-def _fast_and_english(settings: Any, client: Client) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def fund_operator() -> User:
@@ -40,34 +31,6 @@ def fund_operator() -> User:
     user = UserFactory.create()
     user.groups.add(fund_operators_group())
     return user
-
-
-def run_db_worker(*, inside_test_transaction: bool, monkeypatch: Any = None) -> None:
-    """Run the database tasks worker until its queue is empty, as ``db_worker --batch`` does.
-
-    Inside the test's transaction (``db`` fixture) the worker's ``close_old_connections()``
-    would drop the connection, whose autocommit differs from the settings; it is switched off
-    there. The worker also installs signal handlers, which are put back afterwards.
-    """
-    if inside_test_transaction:
-        monkeypatch.setattr(
-            "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-        )
-    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
-    saved = {sig: signal.getsignal(sig) for sig in signals}
-    try:
-        call_command(
-            "db_worker",
-            batch=True,
-            reload=False,
-            startup_delay=False,
-            interval=0,
-            verbosity=0,
-            stdout=io.StringIO(),
-        )
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,7 +167,7 @@ def test_the_matrix_covers_every_url_of_the_site_but_accounts_i18n_and_admin() -
 @pytest.fixture
 def world(db: None, settings: Any, monkeypatch: Any) -> World:
     # Export pages read the task's result, which the immediate backend does not keep.
-    settings.TASKS = DB_TASKS
+    settings.TASKS = DATABASE_TASKS
     return World(monkeypatch)
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import signal
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -17,25 +15,19 @@ from django_tasks_db.models import DBTaskResult
 from entraide.applications.models import Application
 from entraide.applications.tasks import EXPORT_COLUMNS, export_fund_applications, send_receipt
 from entraide.applications.tests.factories import ApplicationFactory
+from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.review.models import Decision
 
 Role = FundRole.Role
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 LIST_PAGE_MAX_QUERIES = 12
-
-
-@pytest.fixture(autouse=True)
-def _fast_and_english(settings: Any, client: Client) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 @pytest.fixture
 def db_tasks(settings: Any) -> None:
     """Tasks wait in the database for the worker, so that pages can read their result."""
-    settings.TASKS = DB_TASKS
+    settings.TASKS = DATABASE_TASKS
 
 
 def staff(fund: Fund, role: str) -> Any:
@@ -45,25 +37,6 @@ def staff(fund: Fund, role: str) -> Any:
 def detail_url(application: Application, fund: Fund | None = None) -> str:
     slug = (fund or application.fund).slug
     return reverse("staff_application", kwargs={"slug": slug, "reference": application.reference})
-
-
-def run_db_worker() -> None:
-    """``db_worker --batch``: run every queued task, then stop (its signal handlers put back)."""
-    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
-    saved = {sig: signal.getsignal(sig) for sig in signals}
-    try:
-        call_command(
-            "db_worker",
-            batch=True,
-            reload=False,
-            startup_delay=False,
-            interval=0,
-            verbosity=0,
-            stdout=io.StringIO(),
-        )
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 # --------------------------------------------------------------------------------------------
