@@ -83,9 +83,10 @@ def check_catalogs() -> list[CatalogProblem]:
         if name not in committed:
             problems.append(CatalogProblem(str(name), "missing catalog"))
             continue
-        known = {message.id for message in committed[name]}
+        # The same text under another context (pgettext) is another message.
+        known = {(message.context, message.id) for message in committed[name]}
         for message in extracted.get(name, Catalog()):
-            if message.id and message.id not in known:
+            if message.id and (message.context, message.id) not in known:
                 text = message.id[0] if isinstance(message.id, tuple | list) else message.id
                 problems.append(CatalogProblem(str(name), f"not in the catalog: {text!r}"))
         for text in _untranslated(committed[name]):
