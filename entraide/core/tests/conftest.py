@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,3 +47,6 @@ def browser(allow_async_unsafe: None, transactional_db: None) -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+            # The test's ORM connection was opened while Playwright's loop ran and is not the
+            # one Django closes at teardown; left open, PostgreSQL cannot drop the test database.
+            connections.close_all()
