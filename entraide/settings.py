@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "entraide.applications",
     "entraide.evidence",
     "entraide.review",
+    "entraide.rules",
     "entraide.demo",
 ]
 
