@@ -4,6 +4,7 @@ from django.urls import include, path
 from entraide.applications import views as portal
 from entraide.funds import views as funds
 from entraide.review import views as review
+from entraide.rules import views as rules
 
 urlpatterns = [
     path("", portal.home, name="home"),
@@ -20,6 +21,11 @@ urlpatterns = [
         review.application_detail,
         name="staff_application",
     ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/evaluate/",
+        review.evaluate_again,
+        name="staff_application_evaluate",
+    ),
     path("staff/funds/<slug:slug>/exports/", review.export_start, name="export_start"),
     path(
         "staff/funds/<slug:slug>/exports/<str:task_id>/", review.export_status, name="export_status"
@@ -28,6 +34,34 @@ urlpatterns = [
         "staff/funds/<slug:slug>/exports/<str:task_id>/download/",
         review.export_download,
         name="export_download",
+    ),
+    path("staff/funds/<slug:slug>/rules/", rules.rule_versions, name="rule_versions"),
+    path("staff/funds/<slug:slug>/rules/new/", rules.rule_draft_new, name="rule_draft_new"),
+    path("staff/funds/<slug:slug>/rules/<int:number>/", rules.rule_version, name="rule_version"),
+    path(
+        "staff/funds/<slug:slug>/rules/<int:number>/edit/",
+        rules.rule_draft_edit,
+        name="rule_draft_edit",
+    ),
+    path(
+        "staff/funds/<slug:slug>/rules/<int:number>/preview/",
+        rules.rule_version_preview,
+        name="rule_version_preview",
+    ),
+    path(
+        "staff/funds/<slug:slug>/rules/<int:number>/publish/",
+        rules.rule_version_publish,
+        name="rule_version_publish",
+    ),
+    path(
+        "staff/funds/<slug:slug>/rules/<int:number>/reevaluate/",
+        rules.rule_version_reevaluate,
+        name="rule_version_reevaluate",
+    ),
+    path(
+        "staff/funds/<slug:slug>/rules/reevaluations/<str:task_id>/",
+        rules.rule_reevaluation_status,
+        name="rule_reevaluation_status",
     ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -104,6 +104,7 @@ def submit_application(
                 fund_id=fund.pk,
             )
             transaction.on_commit(lambda: _enqueue_receipt(application.pk))
+            transaction.on_commit(lambda: _enqueue_evaluation(application.pk, fund.pk))
     except IntegrityError:
         # Two submissions raced past the checks; the constraints kept one. Tell which.
         first = Application.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
@@ -119,6 +120,15 @@ def _enqueue_receipt(application_id: int) -> None:
     from entraide.applications.tasks import send_receipt
 
     send_receipt.enqueue(application_id)
+
+
+def _enqueue_evaluation(application_id: int, fund_id: int) -> None:
+    """Evaluate the new application in the background, if the fund has published rules."""
+    from entraide.rules import selectors as rules_selectors
+    from entraide.rules.tasks import evaluate_submitted_application
+
+    if rules_selectors.has_published_rules(fund_id):
+        evaluate_submitted_application.enqueue(application_id)
 
 
 def transition_application(

@@ -15,6 +15,16 @@ ACTION_LABELS: dict[str, Promise] = {
     "application.status_changed": pgettext_lazy("audit action", "Status changed"),
     "decision.recorded": pgettext_lazy("audit action", "Decision recorded"),
     "evidence.batch_loaded": pgettext_lazy("audit action", "Evidence loaded"),
+    "rule_version.draft_created": pgettext_lazy("audit action", "Rules draft created"),
+    "rule_version.draft_saved": pgettext_lazy("audit action", "Rules draft saved"),
+    "rule_version.published": pgettext_lazy("audit action", "Rules version published"),
+    "application.evaluated": pgettext_lazy("audit action", "Application evaluated"),
+    "rule_set.reevaluation_requested": pgettext_lazy(
+        "audit action", "Re-evaluation of pending applications requested"
+    ),
+    "rule_set.pending_reevaluated": pgettext_lazy(
+        "audit action", "Pending applications re-evaluated"
+    ),
 }
 
 

@@ -25,6 +25,10 @@ class AccessibleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.describe_fields()
+
+    def describe_fields(self) -> None:
+        """Tie help and error texts to the fields; call again after adding fields."""
         for name, field in self.fields.items():
             described = []
             if field.help_text:

@@ -1,4 +1,5 @@
-"""The demo: a programme, the Netflix × Audiens fund, its staff, ~200 applicants with evidence.
+"""The demo: a programme, the Netflix × Audiens fund with its published rules, its staff, ~200
+applicants with evidence (declarations, rights, benefits, cancellations), each evaluated.
 
 Everything goes through the services, so the demo also exercises the audit chain. Seeding twice
 changes nothing: the second run finds the demo fund and stops.
@@ -13,13 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import override
 
 from entraide.accounts.models import User
 from entraide.accounts.services import create_account
+from entraide.applications.models import Application
 from entraide.applications.services import submit_application
-from entraide.demo.synthetic import make_declarations, make_people, make_rights
+from entraide.demo.synthetic import (
+    make_benefits,
+    make_cancellations,
+    make_declarations,
+    make_people,
+    make_rights,
+)
 from entraide.evidence.models import EvidenceBatch
 from entraide.evidence.services import load_evidence_batch
 from entraide.funds.models import FundRole
@@ -27,6 +36,7 @@ from entraide.funds.selectors import fund_by_slug
 from entraide.funds.services import create_fund, grant_fund_role
 from entraide.programmes.services import create_programme
 from entraide.review.services import record_decision
+from entraide.rules.services import evaluate_application, publish_version, save_draft
 
 DEMO_FUND_SLUG = "netflix-audiens"
 DEMO_PASSWORD = "entraide-demo-2020"  # noqa: S105 (a published demo password, demo data only)
@@ -38,6 +48,10 @@ STAFF = (
     ("auditor@demo.entraide.invalid", "Aude", "Auditrice", FundRole.Role.AUDITOR),
 )
 APPLICANT_LOGIN = "applicant@demo.entraide.invalid"
+REJECTION_REASON = (
+    "Votre situation ne remplit pas les critères du fonds (voir le détail de l'évaluation)."
+)
+DEMO_RULES = settings.BASE_DIR / "rulesets" / "netflix-audiens.yaml"
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,12 @@ def seed_demo(
         ),
         programme_id=programme.pk,
     )
+    publish_version(
+        actor=operator,
+        version=save_draft(
+            actor=operator, fund=fund, source=DEMO_RULES.read_text(encoding="utf-8")
+        ),
+    )
     staff: dict[str, User] = {}
     for email, first, last, role in STAFF[1:]:
         user = create_account(
@@ -104,9 +124,13 @@ def seed_demo(
     people = make_people(applicants)
     declarations: list[dict[str, object]] = []
     rights: list[dict[str, object]] = []
+    benefits: list[dict[str, object]] = []
+    cancellations: list[dict[str, object]] = []
     for person in people:
         declarations += make_declarations(rng, person.nir, person.profession)
         rights += make_rights(rng, person.nir, person.profession)
+        benefits += make_benefits(rng, person.nir, person.profession)
+        cancellations += make_cancellations(rng, person.nir)
     load_evidence_batch(
         actor=operator,
         kind=EvidenceBatch.Kind.DECLARATIONS,
@@ -116,8 +140,20 @@ def seed_demo(
     load_evidence_batch(
         actor=operator, kind=EvidenceBatch.Kind.RIGHTS, source="demo: rights.csv", rows=rights
     )
+    load_evidence_batch(
+        actor=operator,
+        kind=EvidenceBatch.Kind.BENEFITS,
+        source="demo: benefits.csv",
+        rows=benefits,
+    )
+    load_evidence_batch(
+        actor=operator,
+        kind=EvidenceBatch.Kind.CANCELLATIONS,
+        source="demo: cancellations.csv",
+        rows=cancellations,
+    )
 
-    applications = []
+    applications: list[tuple[Application, bool]] = []
     opened_at = timezone.now() - dt.timedelta(days=7)
     moments = sorted(
         opened_at + dt.timedelta(seconds=rng.randint(0, 7 * 24 * 3600 - 60)) for _ in people
@@ -131,30 +167,36 @@ def seed_demo(
             last_name=person.last_name,
         )
         with override(rng.choice(("fr", "fr", "fr", "en"))):
-            applications.append(
-                submit_application(
-                    actor=user,
-                    fund=fund,
-                    idempotency_key=uuid.uuid4(),
-                    nir=person.nir,
-                    first_name=person.first_name,
-                    last_name=person.last_name,
-                    birth_date=person.birth_date,
-                    profession=person.profession,
-                    annual_resources=person.annual_resources,
-                    consent=True,
-                    now=moment,
-                )
+            application = submit_application(
+                actor=user,
+                fund=fund,
+                idempotency_key=uuid.uuid4(),
+                nir=person.nir,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                birth_date=person.birth_date,
+                profession=person.profession,
+                annual_resources=person.annual_resources,
+                consent=True,
+                now=moment,
             )
+        # The worker would evaluate it in the background; the demo has it evaluated at once
+        # (the worker's evaluation then finds the same inputs and stores nothing more).
+        evaluation = evaluate_application(actor=None, application=application)
+        applications.append((application, evaluation.eligible))
         if progress is not None:
             progress(index, len(people))
+    # Most decisions approve eligible applications (the amount of their evaluation); the
+    # others reject applications that the rules found not eligible.
     reviewer = staff[FundRole.Role.REVIEWER]
-    for application in rng.sample(applications, decided):
-        low_resources = application.annual_resources <= Decimal("15000")
+    eligible = [application for application, ok in applications if ok]
+    not_eligible = [application for application, ok in applications if not ok]
+    rejections = min(decided // 4, len(not_eligible))
+    approvals = min(decided - rejections, len(eligible))
+    for application in rng.sample(eligible, approvals):
+        record_decision(actor=reviewer, application=application, outcome="approved")
+    for application in rng.sample(not_eligible, rejections):
         record_decision(
-            actor=reviewer,
-            application=application,
-            outcome="approved",
-            amount=Decimal("900.00") if low_resources else Decimal("500.00"),
+            actor=reviewer, application=application, outcome="rejected", reason=REJECTION_REASON
         )
     return DemoLogins(created=True, logins=logins())

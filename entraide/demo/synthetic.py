@@ -114,3 +114,38 @@ def make_rights(rng: random.Random, nir: str, profession: str) -> list[dict[str,
             "reason": "",
         }
     ]
+
+
+def make_benefits(rng: random.Random, nir: str, profession: str) -> list[dict[str, object]]:
+    """Benefits paid (FORMATS.md ``benefits``): about a quarter of the people still receive an
+    intermittent's allowance (no end date), which the Netflix × Audiens rules exclude; some had
+    a general-scheme benefit that ended in 2019, which changes nothing."""
+    draw = rng.random()
+    if draw < 0.25:
+        start = dt.date(2020, 3, 1) + dt.timedelta(days=rng.randint(0, 40))
+        scheme = "annex8" if profession == "technician" else "annex10"
+        return [{"nir": nir, "scheme": scheme, "from": start, "to": None}]
+    if draw < 0.40:
+        start = dt.date(2019, 1, 1) + dt.timedelta(days=rng.randint(0, 200))
+        end = min(start + dt.timedelta(days=rng.randint(30, 150)), dt.date(2019, 12, 31))
+        return [{"nir": nir, "scheme": "general", "from": start, "to": end}]
+    return []
+
+
+def make_cancellations(rng: random.Random, nir: str) -> list[dict[str, object]]:
+    """Shooting days or performances cancelled between March and August 2020 (the lockdown)."""
+    if rng.random() < 0.65:
+        return []
+    employer = make_siret(rng)
+    signed = dt.date(2019, 12, 1) + dt.timedelta(days=rng.randint(0, 80))
+    first = dt.date(2020, 3, 16) + dt.timedelta(days=rng.randint(0, 120))
+    return [
+        {
+            "nir": nir,
+            "siret": employer,
+            "date": first + dt.timedelta(days=offset),
+            "cachets": 1,
+            "signed_on": signed,
+        }
+        for offset in sorted(rng.sample(range(30), rng.randint(1, 6)))
+    ]

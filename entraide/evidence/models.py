@@ -12,6 +12,8 @@ class EvidenceBatch(models.Model):
     class Kind(models.TextChoices):
         DECLARATIONS = "declarations", pgettext_lazy("evidence kind", "Employer declarations")
         RIGHTS = "rights", pgettext_lazy("evidence kind", "Unemployment rights")
+        BENEFITS = "benefits", pgettext_lazy("evidence kind", "Benefits paid")
+        CANCELLATIONS = "cancellations", pgettext_lazy("evidence kind", "Cancellations")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=200)
@@ -78,3 +80,47 @@ class RightsRecord(models.Model):
 
     def __str__(self) -> str:
         return f"annex {self.annex} {self.opened_on}"
+
+
+class BenefitRecord(models.Model):
+    """An unemployment benefit paid to a person over a period (FORMATS.md: benefits).
+
+    The file's ``from`` and ``to`` columns are ``start`` and ``end`` here; no ``end``: still paid.
+    """
+
+    batch = models.ForeignKey(EvidenceBatch, on_delete=models.CASCADE, related_name="benefits")
+    nir = models.CharField(_("social security number"), max_length=15, db_index=True)
+    scheme = models.CharField(_("scheme"), max_length=10)
+    start = models.DateField(_("paid from"))
+    end = models.DateField(_("paid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("benefit record")
+        verbose_name_plural = _("benefit records")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")),
+                name="benefit_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.start}–{self.end or ''}"
+
+
+class CancellationRecord(models.Model):
+    """A performance or shooting day cancelled by an employer (FORMATS.md: cancellations)."""
+
+    batch = models.ForeignKey(EvidenceBatch, on_delete=models.CASCADE, related_name="cancellations")
+    nir = models.CharField(_("social security number"), max_length=15, db_index=True)
+    siret = models.CharField(_("SIRET"), max_length=14)
+    date = models.DateField(_("cancelled date"))
+    cachets = models.PositiveIntegerField(_("cachets"), default=1)
+    signed_on = models.DateField(_("contract signed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cancellation record")
+        verbose_name_plural = _("cancellation records")
+
+    def __str__(self) -> str:
+        return f"{self.siret} {self.date}"

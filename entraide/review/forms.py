@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from entraide.applications.models import Application
 from entraide.core.forms import AccessibleForm
+from entraide.core.money import format_money
 from entraide.review.models import Decision
 
 
 class DecisionForm(AccessibleForm):
+    """``default_amount``: what an approval without an amount grants, said in the help text."""
+
     outcome = forms.ChoiceField(
         label=_("Decision"),
         choices=[
@@ -32,6 +38,20 @@ class DecisionForm(AccessibleForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required for a rejection."),
     )
+
+    def __init__(
+        self,
+        *args: Any,
+        default_amount: Decimal | None = None,
+        from_evaluation: bool = False,
+        currency: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if from_evaluation and default_amount is not None:
+            self.fields["amount"].help_text = _(
+                "Leave empty to grant the amount of the evaluation (%(amount)s)."
+            ) % {"amount": format_money(default_amount, currency)}
 
 
 class ApplicationFilterForm(forms.Form):

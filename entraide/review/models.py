@@ -33,6 +33,15 @@ class Decision(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"))
+    # The rule version of the application's evaluation when it was decided (none: no rules).
+    rule_version = models.ForeignKey(
+        "rules.RuleSetVersion",
+        verbose_name=_("rule version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+    )
 
     class Meta:
         verbose_name = _("decision")

@@ -24,5 +24,7 @@ def budget_left(fund: Fund) -> Decimal:
 
 def decision_for(application_id: int) -> Decision | None:
     return (
-        Decision.objects.filter(application_id=application_id).select_related("decided_by").first()
+        Decision.objects.filter(application_id=application_id)
+        .select_related("decided_by", "rule_version")
+        .first()
     )

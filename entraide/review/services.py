@@ -15,9 +15,12 @@ from entraide.applications.models import DECIDABLE_STATUSES, Application
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, InvalidTransition, ValidationFailed
 from entraide.funds import selectors as fund_selectors
+from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, require
 from entraide.review.models import Decision
 from entraide.review.selectors import committed_total
+from entraide.rules import selectors as rules_selectors
+from entraide.rules.models import ApplicationEvaluation
 
 
 class BudgetExceeded(DomainError):
@@ -33,7 +36,11 @@ def record_decision(
     amount: Decimal | None = None,
     reason: str = "",
 ) -> Decision:
-    """Approve (within the budget) or reject an application, and tell the applicant."""
+    """Approve (within the budget) or reject an application, and tell the applicant.
+
+    The decision records the rule version of the application's current evaluation; an approval
+    without an amount grants the evaluation's amount when the rules found it eligible, else the
+    fund's standard amount."""
     if outcome not in Decision.Outcome.values:
         raise ValidationFailed(_("Choose approve or reject."), field="outcome")
     if outcome == Decision.Outcome.REJECTED and not reason.strip():
@@ -48,9 +55,10 @@ def record_decision(
         application = application_selectors.lock_application(application.pk)
         if application.status not in DECIDABLE_STATUSES:
             raise InvalidTransition(_("This application has already been decided."))
+        evaluation = rules_selectors.current_evaluation(application.pk)
         granted = Decimal("0.00")
         if outcome == Decision.Outcome.APPROVED:
-            granted = fund.standard_amount if amount is None else amount
+            granted = amount if amount is not None else default_amount(fund, evaluation)
             if granted <= 0:
                 raise ValidationFailed(_("The amount must be more than zero."), field="amount")
             if committed_total(fund) + granted > fund.budget:
@@ -64,6 +72,7 @@ def record_decision(
             reason=reason.strip(),
             decided_by=actor,
             decided_at=timezone.now(),
+            rule_version=evaluation.version if evaluation is not None else None,
         )
         audit.record(
             actor=actor,
@@ -76,6 +85,7 @@ def record_decision(
                     "amount": granted,
                     "currency": fund.currency,
                     "reason": decision.reason,
+                    "rule_version": evaluation.version.number if evaluation is not None else None,
                 }
             ),
             fund_id=fund.pk,
@@ -85,6 +95,13 @@ def record_decision(
         )
         transaction.on_commit(lambda: _enqueue_notification(decision.pk))
     return decision
+
+
+def default_amount(fund: Fund, evaluation: ApplicationEvaluation | None) -> Decimal:
+    """What an approval grants when the reviewer types no amount."""
+    if evaluation is not None and evaluation.eligible and evaluation.amount > 0:
+        return evaluation.amount
+    return fund.standard_amount
 
 
 def _enqueue_notification(decision_id: int) -> None:

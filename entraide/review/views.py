@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_tasks.base import TaskResult
-from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 
 from entraide.applications import selectors as application_selectors
 from entraide.applications import services as application_services
@@ -18,12 +19,16 @@ from entraide.audit import selectors as audit_selectors
 from entraide.core.errors import DomainError, PermissionDenied
 from entraide.core.forms import add_domain_error
 from entraide.core.progress import progress_of
+from entraide.core.tasks_lookup import fund_task_result
 from entraide.evidence import selectors as evidence_selectors
 from entraide.funds import selectors as fund_selectors
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, capabilities
 from entraide.review import selectors, services
 from entraide.review.forms import ApplicationFilterForm, DecisionForm
+from entraide.rules import selectors as rules_selectors
+from entraide.rules import services as rules_services
+from entraide.rules.presenters import criteria_rows
 
 RECENT_ACTIVITY = 20
 
@@ -81,7 +86,13 @@ def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpR
     if request.method == "POST" and Capability.DECIDE not in granted:
         # Refused outright: the service's refusal would otherwise show as a form error (200).
         raise PermissionDenied()
-    form = DecisionForm(request.POST or None)
+    evaluation = rules_selectors.current_evaluation(application.pk)
+    form = DecisionForm(
+        request.POST or None,
+        default_amount=services.default_amount(fund, evaluation),
+        from_evaluation=evaluation is not None and evaluation.eligible,
+        currency=fund.currency,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.record_decision(
@@ -104,11 +115,41 @@ def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpR
             "decision": selectors.decision_for(application.pk),
             "form": form,
             "can_decide": Capability.DECIDE in granted,
+            "can_evaluate": bool(granted & rules_services.EVALUATING_CAPABILITIES)
+            and application.status in rules_services.PENDING_STATUSES
+            and rules_selectors.has_published_rules(fund.pk),
+            "evaluation": evaluation,
+            "criteria": criteria_rows(evaluation) if evaluation is not None else [],
             "declarations": evidence_selectors.declarations_for(application.nir),
             "rights": evidence_selectors.rights_for(application.nir),
+            "benefits": evidence_selectors.benefits_for(application.nir),
+            "cancellations": evidence_selectors.cancellations_for(application.nir),
             "history": audit_selectors.events_for(application).select_related("actor"),
         },
     )
+
+
+@login_required
+@require_POST
+def evaluate_again(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
+    """Evaluate the application under the rules in force (for those who decide or manage)."""
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
+    application = application_selectors.application_for_staff(request.user, fund, reference)
+    before = rules_selectors.current_evaluation(application.pk)
+    try:
+        evaluation = rules_services.evaluate_application(
+            actor=request.user, application=application
+        )
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        if before is not None and before.pk == evaluation.pk:
+            messages.info(request, _("Evaluated again: nothing has changed."))
+        else:
+            messages.success(request, _("The application was evaluated again."))
+    return redirect("staff_application", slug=fund.slug, reference=application.reference)
 
 
 @login_required
@@ -122,13 +163,7 @@ def export_start(request: HttpRequest, slug: str) -> HttpResponse:
 def _export_of_fund(request: HttpRequest, slug: str, task_id: str) -> tuple[Fund, TaskResult]:
     """The export task, only if it belongs to this fund and the person may export from it."""
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.EXPORT)
-    try:
-        result = export_fund_applications.get_result(task_id)
-    except (TaskResultDoesNotExist, TaskResultMismatch) as exc:  # unknown id, or another task's
-        raise Http404 from exc
-    if list(result.args) != [fund.pk]:
-        raise Http404
-    return fund, result
+    return fund, fund_task_result(export_fund_applications, task_id, fund.pk)
 
 
 @login_required

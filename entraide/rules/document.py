@@ -8,7 +8,9 @@ the document without a developer.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -18,7 +20,14 @@ from typing import Any, Literal
 import jsonschema
 import yaml
 
-from entraide.rules.expressions import ExpressionError, Node, Type, node_type, parse
+from entraide.rules.expressions import (
+    ExpressionError,
+    Node,
+    Type,
+    node_type,
+    number_problem,
+    parse,
+)
 
 SCHEMA_PATH = Path(__file__).with_name("rule-document.schema.json")
 EVALUATION_DATE = "evaluation_date"
@@ -32,6 +41,9 @@ FACT_TYPES = {
     "country": Type.TEXT,
     "text": Type.TEXT,
 }
+# {name} is a value (parameter, fact, evidence aggregate, evaluation_date); {name.from} and
+# {name.to} are the bounds of an aggregate's window.
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\.(from|to))?\}")
 
 
 @dataclass(frozen=True)
@@ -211,6 +223,32 @@ _TextDatesLoader.yaml_implicit_resolvers = {
 }
 
 
+def _unique_keys_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A mapping whose keys are unique: YAML itself keeps the last of two equal keys silently,
+    which would drop a criterion or a parameter without a word."""
+    loader.flatten_mapping(node)
+    first_line: dict[Any, int] = {}
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node)
+        if not isinstance(key, str | int | float | bool):
+            continue
+        if key in first_line:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (already given on line {first_line[key]})",
+                key_node.start_mark,
+            )
+        first_line[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node)
+
+
+_TextDatesLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _unique_keys_mapping,
+)
+
+
 def read_source(text: str) -> dict[str, Any]:
     """Parse YAML or JSON (JSON is YAML) into a mapping."""
     try:
@@ -244,7 +282,11 @@ def schema_problems(data: dict[str, Any]) -> list[Problem]:
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         # oneOf failures say little; the most relevant sub-error says what to fix.
         best = jsonschema.exceptions.best_match([error])
-        problems.append(Problem(_path(best.absolute_path), best.message))
+        message = best.message
+        if best.validator == "oneOf" and "description" in best.schema:
+            # "{...the whole value...} is not valid under any of the given schemas" helps no one
+            message = f"expected {best.schema['description']}"
+        problems.append(Problem(_path(best.absolute_path), message))
     return problems
 
 
@@ -293,6 +335,9 @@ class _Builder:
         )
         names: dict[str, Type] = {EVALUATION_DATE: Type.DATE}
         for name, value in parameters.items():
+            problem = isinstance(value, Decimal) and number_problem(value)
+            if problem:
+                self.problems.append(Problem(f"parameters.{name}", problem))
             self.declare(
                 names,
                 name,
@@ -314,6 +359,7 @@ class _Builder:
             seen.add(item["id"])
             test = self.expression(item["test"], names, f"{path}.test", Type.BOOLEAN)
             explanation = item.get("explanation", {})
+            self.placeholders(explanation, names, evidence, f"{path}.explanation")
             criteria.append(
                 Criterion(
                     id=item["id"],
@@ -413,6 +459,26 @@ class _Builder:
                 )
         return aggregate
 
+    def placeholders(
+        self,
+        explanation: dict[str, dict[str, str]],
+        names: dict[str, Type],
+        evidence: tuple[Aggregate, ...],
+        path: str,
+    ) -> None:
+        windowed = {a.id for a in evidence if a.window or a.opened or a.ended}
+        for outcome, text in explanation.items():
+            for language, template in text.items():
+                for match in PLACEHOLDER.finditer(template):
+                    name, bound = match.group(1), match.group(2)
+                    if name not in names:
+                        message = f"unknown name {name!r} in {match.group(0)}"
+                    elif bound is not None and name not in windowed:
+                        message = f"{match.group(0)}: {name!r} is not evidence with a window"
+                    else:
+                        continue
+                    self.problems.append(Problem(f"{path}.{outcome}.{language}", message))
+
     def expression(self, source: str, names: dict[str, Type], path: str, expected: Type) -> Node:
         try:
             node = parse(source, names)
@@ -465,7 +531,7 @@ class _Builder:
             steps = tuple(
                 Tier(Decimal(str(s["up_to"])), Decimal(str(s["amount"]))) for s in tiers["steps"]
             )
-            if list(steps) != sorted(steps, key=lambda tier: tier.up_to):
+            if any(low.up_to >= high.up_to for low, high in itertools.pairwise(steps)):
                 self.problems.append(
                     Problem(f"{path}.tiers.steps", "steps must go up (up_to in increasing order)")
                 )

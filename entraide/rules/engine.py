@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from entraide.rules import aggregates
 from entraide.rules.document import (
+    PLACEHOLDER,
     AllOf,
     AnyOf,
     Combination,
@@ -248,8 +249,6 @@ def _criterion_value(
 
 # -- explanations ------------------------------------------------------------------------------
 
-PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\.(from|to))?\}")
-
 
 def format_value(value: Any, language: str, currency: str | None = None) -> str:
     locale = "en_GB" if language.startswith("en") else "fr_FR"
@@ -295,7 +294,13 @@ def explain(
             start, end = window.resolve(at)
             return format_value(start if bound == "from" else end, language)
         fact = document.fact(name)
+        value = values.get(name)
+        if fact is not None and fact.choices:
+            # a choice reads as its label ("Technicien·ne"), not as its stored value
+            chosen = next((c.label for c in fact.choices if c.value == value), None)
+            if chosen is not None:
+                return chosen.get(language)
         currency = document.currency if fact is not None and fact.type == "money" else None
-        return format_value(values.get(name), language, currency)
+        return format_value(value, language, currency)
 
     return PLACEHOLDER.sub(substitute, template.get(language))

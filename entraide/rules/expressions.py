@@ -18,7 +18,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 
@@ -158,7 +158,11 @@ class _Builder:
         if isinstance(value, bool):
             return Const(value, Type.BOOLEAN)
         if isinstance(value, int | float):
-            return Const(Decimal(str(value)), Type.NUMBER)
+            number = Decimal(str(value))
+            problem = number_problem(number)
+            if problem:
+                raise ExpressionError(problem)
+            return Const(number, Type.NUMBER)
         if isinstance(value, str):
             return Const(value, Type.TEXT)
         raise ExpressionError(f"constant {value!r} is not allowed")
@@ -184,6 +188,8 @@ class _Builder:
         if isinstance(op, ast.In | ast.NotIn):
             if not isinstance(right, ast.List | ast.Tuple):
                 raise ExpressionError("'in' needs a list of values: x in [1, 2]")
+            if not right.elts:
+                raise ExpressionError("'in' needs at least one value: x in [1, 2]")
             options = tuple(self.constant_of(element) for element in right.elts)
             for option in options:
                 _check_comparable(left, option)
@@ -199,6 +205,10 @@ class _Builder:
 
     def constant_of(self, node: ast.expr) -> Const:
         built = self.build(node)
+        if isinstance(built, Neg) and isinstance(built.operand, Const):
+            # -1 is a unary minus before the constant 1 in Python's syntax
+            assert isinstance(built.operand.value, Decimal)
+            return Const(-built.operand.value, Type.NUMBER)
         if not isinstance(built, Const):
             raise ExpressionError("a list after 'in' holds constants only")
         return built
@@ -227,6 +237,18 @@ class _Builder:
                 raise ExpressionError(f"{name}() takes numbers or dates of one kind")
             return Func(name, args)
         raise ExpressionError(f"unknown function {name}()")
+
+
+def number_problem(number: Decimal) -> str | None:
+    """Why a constant number cannot be used, or None: both evaluators must hold it exactly
+    (the SQL type is DECIMAL(18,4): 14 digits before the point, 4 after)."""
+    if not number.is_finite():
+        return f"{number} is not a number that rules can use"
+    if abs(number) >= Decimal(10) ** 14:
+        return f"{number} is too large (at most 14 digits before the decimal point)"
+    if number != number.quantize(Decimal("0.0001")):
+        return f"{number} has more than 4 decimal places"
+    return None
 
 
 def _check_comparable(left: Node, right: Node) -> None:
@@ -295,7 +317,9 @@ def evaluate(node: Node, values: Mapping[str, Any]) -> Any:
             a, b = evaluate(left, values), evaluate(right, values)
             if a is None or b is None:
                 return None
-            return a + b if op == "+" else a - b if op == "-" else a * b
+            result = a + b if op == "+" else a - b if op == "-" else a * b
+            # SQL casts every result to DECIMAL(18,4), which rounds half away from zero.
+            return result.quantize(SCALE, rounding=ROUND_HALF_UP)
         case Neg(operand=operand):
             value = evaluate(operand, values)
             return None if value is None else -value
@@ -314,6 +338,7 @@ def evaluate(node: Node, values: Mapping[str, Any]) -> Any:
 # -- SQL compilation (DuckDB) ------------------------------------------------------------------
 
 NUMERIC_SQL = "DECIMAL(18,4)"
+SCALE = Decimal("0.0001")  # the 4 decimal places of NUMERIC_SQL
 
 
 def sql_literal(value: Decimal | dt.date | bool | str | None) -> str:
@@ -347,7 +372,11 @@ def to_sql(node: Node, column: Callable[[str], str]) -> str:
         case Not(operand=operand):
             return f"(NOT {to_sql(operand, column)})"
         case Arith(op=op, left=left, right=right):
-            return f"CAST({to_sql(left, column)} {op} {to_sql(right, column)} AS {NUMERIC_SQL})"
+            # DuckDB multiplies two DECIMAL(18,x) in 64 bits and fails beyond 10^10: widen first.
+            left_sql = to_sql(left, column)
+            if op == "*":
+                left_sql = f"CAST({left_sql} AS DECIMAL(38,4))"
+            return f"CAST({left_sql} {op} {to_sql(right, column)} AS {NUMERIC_SQL})"
         case Neg(operand=operand):
             return f"(- {to_sql(operand, column)})"
         case Func(name="abs", args=(arg,)):

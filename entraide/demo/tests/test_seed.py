@@ -12,9 +12,10 @@ from entraide.applications.models import Application
 from entraide.audit.verify import verify_chain
 from entraide.demo.seed import DEMO_FUND_SLUG, seed_demo
 from entraide.demo.synthetic import make_people, make_siret
-from entraide.evidence.models import EmployerDeclaration
+from entraide.evidence.models import BenefitRecord, CancellationRecord, EmployerDeclaration
 from entraide.funds.models import Fund, FundRole
 from entraide.review.models import Decision
+from entraide.rules.models import ApplicationEvaluation, RuleSetVersion
 
 
 def test_synthetic_identities_are_valid_and_consistent() -> None:
@@ -37,8 +38,45 @@ def test_seeding_builds_the_demo_fund_once(django_capture_on_commit_callbacks: A
     assert Application.objects.filter(fund=fund).count() == 12
     assert Decision.objects.filter(fund=fund).count() == 4
     assert EmployerDeclaration.objects.exists()
+    assert BenefitRecord.objects.exists()
+    assert CancellationRecord.objects.exists()
+    version = RuleSetVersion.objects.get(rule_set__fund=fund)
+    assert (version.status, version.number) == ("published", 1)
+    assert ApplicationEvaluation.objects.filter(version=version, is_current=True).count() == 12
+    assert set(Decision.objects.values_list("rule_version", flat=True)) == {version.pk}
     assert verify_chain().ok
 
     again = seed_demo(applicants=12, decided=4)
     assert not again.created
     assert Application.objects.count() == 12
+
+
+@pytest.mark.django_db
+def test_the_demo_applicants_are_a_mix_of_eligible_and_not(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        seed_demo(applicants=60, decided=8)
+
+    evaluations = ApplicationEvaluation.objects.filter(is_current=True)
+    amounts = {str(amount) for amount in evaluations.values_list("amount", flat=True)}
+    failed = {
+        criterion["id"]
+        for result in evaluations.values_list("result", flat=True)
+        for criterion in result["criteria"]
+        if not criterion["passed"]
+    }
+    passed_exclusion = [
+        result
+        for result in evaluations.values_list("result", flat=True)
+        if any(c["id"] == "receives_benefits" and c["passed"] for c in result["criteria"])
+    ]
+    assert 0.4 < evaluations.filter(eligible=True).count() / 60 < 0.9
+    assert amounts == {"0.00", "500.00", "900.00"}
+    assert {"sector_worker", "worked_12_days", "no_opening_2019"} <= failed
+    assert passed_exclusion  # some receive benefits and are excluded
+    rejected = Decision.objects.filter(outcome="rejected")
+    assert rejected.exists()
+    assert not ApplicationEvaluation.objects.filter(
+        application__decision__in=rejected, eligible=True
+    ).exists()

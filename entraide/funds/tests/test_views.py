@@ -22,6 +22,9 @@ from entraide.applications.tests.factories import ApplicationFactory
 from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
+from entraide.rules.models import RuleSetVersion
+from entraide.rules.tasks import reevaluate_pending_applications
+from entraide.rules.tests.factories import RuleSetVersionFactory
 
 Role = FundRole.Role
 
@@ -82,21 +85,51 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     ("get",    "export_start",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "export_status",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  OK,  NF,  NF)),
     ("get",    "export_download",    (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  OK,  NF,  NF)),
+    # Evaluating an application again: those who decide, and the operator admin.
+    ("post",   "staff_application_evaluate",
+                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+    ("get",    "staff_application_evaluate",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # The rule editor: the fund's operator admin only.
+    ("get",    "rule_versions",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "rule_draft_new",     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "rule_draft_new",     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "rule_version",       (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "rule_draft_edit",    (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    # An empty post: the editor shown again.
+    ("post",   "rule_draft_edit",    (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "rule_draft_edit",    (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "rule_version_preview",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "rule_version_publish",
+                                     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "rule_version_publish",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "rule_version_reevaluate",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    # Without the preview's fingerprint: the confirmation shown again.
+    ("post",   "rule_version_reevaluate",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "rule_reevaluation_status",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
 ]
 # fmt: on
 
 
 @dataclass
 class World:
-    """Fund A with one person per actor, an application of ``owner`` and one of someone else;
-    fund B with its own reviewer."""
+    """Fund A with one person per actor, an application of ``owner`` and one of someone else,
+    rules published (version 1) and a draft (version 2); fund B with its own reviewer."""
 
     monkeypatch: Any
     fund: Fund = field(init=False)
     other_fund: Fund = field(init=False)
     application: Application = field(init=False)
+    published: RuleSetVersion = field(init=False)
+    draft: RuleSetVersion = field(init=False)
     actors: dict[str, User | None] = field(init=False)
     _export_task_id: str = field(init=False, default="")
+    _reevaluation_task_id: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.fund = FundFactory.create(slug="fund-a")
@@ -116,6 +149,8 @@ class World:
         }
         for role in STAFF_ROLES:
             self.actors[role] = FundRoleFactory.create(fund=self.fund, role=role).user
+        self.published = RuleSetVersionFactory.create(rule_set__fund=self.fund)
+        self.draft = RuleSetVersionFactory.create(rule_set__fund=self.fund, status="draft")
 
     @property
     def export_task_id(self) -> str:
@@ -124,6 +159,20 @@ class World:
             self._export_task_id = str(export_fund_applications.enqueue(self.fund.pk).id)
             run_db_worker(inside_test_transaction=True, monkeypatch=self.monkeypatch)
         return self._export_task_id
+
+    @property
+    def reevaluation_task_id(self) -> str:
+        """A finished re-evaluation of fund A's pending applications (made on first use)."""
+        if not self._reevaluation_task_id:
+            admin = self.actors["operator_admin"]
+            assert admin is not None
+            self._reevaluation_task_id = str(
+                reevaluate_pending_applications.enqueue(
+                    self.fund.pk, self.published.pk, admin.pk
+                ).id
+            )
+            run_db_worker(inside_test_transaction=True, monkeypatch=self.monkeypatch)
+        return self._reevaluation_task_id
 
 
 URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
@@ -140,6 +189,21 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "export_start": lambda w: {"slug": w.fund.slug},
     "export_status": lambda w: {"slug": w.fund.slug, "task_id": w.export_task_id},
     "export_download": lambda w: {"slug": w.fund.slug, "task_id": w.export_task_id},
+    "staff_application_evaluate": lambda w: {
+        "slug": w.fund.slug,
+        "reference": w.application.reference,
+    },
+    "rule_versions": lambda w: {"slug": w.fund.slug},
+    "rule_draft_new": lambda w: {"slug": w.fund.slug},
+    "rule_version": lambda w: {"slug": w.fund.slug, "number": w.published.number},
+    "rule_draft_edit": lambda w: {"slug": w.fund.slug, "number": w.draft.number},
+    "rule_version_preview": lambda w: {"slug": w.fund.slug, "number": w.draft.number},
+    "rule_version_publish": lambda w: {"slug": w.fund.slug, "number": w.draft.number},
+    "rule_version_reevaluate": lambda w: {"slug": w.fund.slug, "number": w.published.number},
+    "rule_reevaluation_status": lambda w: {
+        "slug": w.fund.slug,
+        "task_id": w.reevaluation_task_id,
+    },
 }
 
 EXCLUDED_URL_PREFIXES = ("accounts/", "i18n/", "admin/")

@@ -1,0 +1,108 @@
+"""Reading a fund's rule versions and the evaluations of its applications.
+
+Views reach these after ``funds.selectors.fund_for_staff`` has checked who may see the fund.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from entraide.funds.models import Fund
+from entraide.rules.document import RuleDocument, build
+from entraide.rules.models import ApplicationEvaluation, RuleSetVersion
+
+
+def versions_of(fund: Fund) -> QuerySet[RuleSetVersion]:
+    """Every version of the fund's rules, newest first, with who made and published them."""
+    return (
+        RuleSetVersion.objects.filter(rule_set__fund=fund)
+        .select_related("created_by", "published_by")
+        .defer("source", "document")
+        .order_by("-number")
+    )
+
+
+def version_of(fund: Fund, number: int) -> RuleSetVersion:
+    """Version ``number`` of the fund's rules, or 404."""
+    return get_object_or_404(
+        RuleSetVersion.objects.select_related("rule_set", "created_by", "published_by"),
+        rule_set__fund=fund,
+        number=number,
+    )
+
+
+def version_by_id(version_id: int) -> RuleSetVersion:
+    return RuleSetVersion.objects.select_related("rule_set__fund").get(pk=version_id)
+
+
+def draft_of(fund: Fund) -> RuleSetVersion | None:
+    return RuleSetVersion.objects.filter(
+        rule_set__fund=fund, status=RuleSetVersion.Status.DRAFT
+    ).first()
+
+
+def latest_version(fund: Fund) -> RuleSetVersion | None:
+    return RuleSetVersion.objects.filter(rule_set__fund=fund).order_by("-number").first()
+
+
+def version_in_force(fund: Fund | int, at: dt.date) -> RuleSetVersion | None:
+    """The published version that applies on ``at``: the one with the latest
+    ``effective_from`` on or before that date (the higher number if two share the date)."""
+    fund_id = fund if isinstance(fund, int) else fund.pk
+    return (
+        RuleSetVersion.objects.filter(
+            rule_set__fund_id=fund_id,
+            status=RuleSetVersion.Status.PUBLISHED,
+            effective_from__lte=at,
+        )
+        .order_by("-effective_from", "-number")
+        .first()
+    )
+
+
+def current_version(fund: Fund) -> RuleSetVersion | None:
+    """The published version in force today, in the fund's time zone."""
+    return version_in_force(fund, fund.local_today())
+
+
+def has_published_rules(fund_id: int) -> bool:
+    return RuleSetVersion.objects.filter(
+        rule_set__fund_id=fund_id, status=RuleSetVersion.Status.PUBLISHED
+    ).exists()
+
+
+def current_evaluation(application_id: int) -> ApplicationEvaluation | None:
+    """The application's evaluation that counts now (with its version), if it was evaluated."""
+    return (
+        ApplicationEvaluation.objects.filter(application_id=application_id, is_current=True)
+        .select_related("version", "evaluated_by")
+        .first()
+    )
+
+
+def current_evaluations(application_ids: Any) -> dict[int, ApplicationEvaluation]:
+    """The current evaluation of each application (a list of ids or a sub-query), in one query."""
+    return {
+        evaluation.application_id: evaluation
+        for evaluation in ApplicationEvaluation.objects.filter(
+            application_id__in=application_ids, is_current=True
+        )
+        .select_related("version")
+        .defer("result")
+    }
+
+
+def document_of(version: RuleSetVersion) -> RuleDocument:
+    """The version's validated document, built once per content and process."""
+    return _built(json.dumps(version.document, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _built(canonical: str) -> RuleDocument:
+    return build(json.loads(canonical))
