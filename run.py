@@ -54,6 +54,9 @@ def bootstrap() -> None:
     uv = VENV / "bin" / "uv"
     if not uv.exists():
         say(f"installing uv {UV_VERSION}")
+        if run(PYTHON, "-m", "pip", "--version", check=False) != 0:
+            # An environment made by another tool may come without pip.
+            run(PYTHON, "-m", "ensurepip", "--upgrade")
         run(PYTHON, "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}")
     digest = hashlib.sha256(
         (ROOT / "uv.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
