@@ -275,13 +275,18 @@ def explain(
 ) -> str:
     template = criterion.explain_pass if passed else criterion.explain_fail
     if template is None:
-        verdict = _("met") if passed else _("not met")
         measured = ", ".join(
             f"{name} = {format_value(values.get(name), language)}"
             for name in sorted(names_in(criterion.test))
             if name != "evaluation_date"
         )
-        return f"{criterion.label.get(language)}: {verdict} ({measured})"
+        # A document without explanations still says, in the reader's language, what was found.
+        template_text = (
+            _("%(criterion)s: met (%(measured)s)")
+            if passed
+            else _("%(criterion)s: not met (%(measured)s)")
+        )
+        return template_text % {"criterion": criterion.label.get(language), "measured": measured}
     at = values["evaluation_date"]
 
     def substitute(match: re.Match[str]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
@@ -88,7 +89,8 @@ def test_the_starting_document_of_a_fund_is_valid_and_in_its_currency() -> None:
 
 
 def test_the_form_has_a_field_for_each_value_that_operators_change_most() -> None:
-    form = RuleEditorForm(document=read_source(NETFLIX_AUDIENS))
+    with translation.override("en"):
+        form = RuleEditorForm(document=read_source(NETFLIX_AUDIENS))
 
     paths = {path_text(path) for path in form.paths.values()}
 
