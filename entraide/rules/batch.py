@@ -177,15 +177,12 @@ class _Compiler:
                 # Its own query: filtering before COUNT(DISTINCT) spares grouping every row by
                 # (nir, siret), which DuckDB does for a FILTER clause.
                 name = f"employers{index}"
-                self.ctes.append(
-                    (
-                        name,
-                        f"SELECT nir, COUNT(DISTINCT siret) AS n FROM {self.decl} WHERE {matching} "
-                        f'AND start <= {sql_literal(end)} AND "end" >= {sql_literal(start)} '
-                        "GROUP BY nir",
-                    )
+                self.per_nir(
+                    name,
+                    f"SELECT nir, COUNT(DISTINCT siret) AS n FROM {self.decl} WHERE {matching} "
+                    f'AND start <= {sql_literal(end)} AND "end" >= {sql_literal(start)} '
+                    "GROUP BY nir",
                 )
-                self.joins.append(f"LEFT JOIN {name} ON {name}.nir = a.nir")
                 self.aggregate_sql[aggregate.id] = f"{name}.n"
                 continue
             if aggregate.kind == "hours":
@@ -204,14 +201,16 @@ class _Compiler:
             self.aggregate_sql[aggregate.id] = value
         if sums:
             # Rows that start in no window are left out before grouping.
-            self.ctes.append(
-                (
-                    "decl_sums",
-                    f"SELECT nir, {', '.join(sums)} FROM {self.decl} "
-                    f"WHERE {' OR '.join(started_filters)} GROUP BY nir",
-                )
+            self.per_nir(
+                "decl_sums",
+                f"SELECT nir, {', '.join(sums)} FROM {self.decl} "
+                f"WHERE {' OR '.join(started_filters)} GROUP BY nir",
             )
-            self.joins.append("LEFT JOIN decl_sums ON decl_sums.nir = a.nir")
+
+    def per_nir(self, name: str, query: str) -> None:
+        """A CTE of one row per person, joined to the applicants by NIR."""
+        self.ctes.append((name, query))
+        self.joins.append(f"LEFT JOIN {name} ON {name}.nir = a.nir")
 
     def worked_days(self, index: int, matching: str, start: dt.date, end: dt.date) -> str:
         """Days covered by the union of contracts without cachets, clipped to the window:
@@ -234,8 +233,7 @@ class _Compiler:
             f"ROWS UNBOUNDED PRECEDING) AS island FROM ({flagged})"
         )
         islands = f"SELECT nir, MAX(e) - MIN(s) + 1 AS days FROM ({numbered}) GROUP BY nir, island"
-        self.ctes.append((name, f"SELECT nir, SUM(days) AS days FROM ({islands}) GROUP BY nir"))
-        self.joins.append(f"LEFT JOIN {name} ON {name}.nir = a.nir")
+        self.per_nir(name, f"SELECT nir, SUM(days) AS days FROM ({islands}) GROUP BY nir")
         return f"{name}.days"
 
     def rights(self) -> None:
@@ -258,10 +256,9 @@ class _Compiler:
             counts.append(f"COUNT(*) FILTER (WHERE {' AND '.join(conditions)}) AS {column}")
             self.aggregate_sql[aggregate.id] = f"rights_counts.{column}"
         if counts:
-            self.ctes.append(
-                ("rights_counts", f"SELECT nir, {', '.join(counts)} FROM rights GROUP BY nir")
+            self.per_nir(
+                "rights_counts", f"SELECT nir, {', '.join(counts)} FROM rights GROUP BY nir"
             )
-            self.joins.append("LEFT JOIN rights_counts ON rights_counts.nir = a.nir")
 
     def benefits(self) -> None:
         counts = []
@@ -280,10 +277,9 @@ class _Compiler:
             counts.append(f"COUNT(*) FILTER (WHERE {' AND '.join(conditions)}) AS {column}")
             self.aggregate_sql[aggregate.id] = f"benefit_counts.{column}"
         if counts:
-            self.ctes.append(
-                ("benefit_counts", f"SELECT nir, {', '.join(counts)} FROM benefits GROUP BY nir")
+            self.per_nir(
+                "benefit_counts", f"SELECT nir, {', '.join(counts)} FROM benefits GROUP BY nir"
             )
-            self.joins.append("LEFT JOIN benefit_counts ON benefit_counts.nir = a.nir")
 
     def cancellations(self) -> None:
         counts = []
@@ -302,10 +298,9 @@ class _Compiler:
                 counts.append(f"COUNT(DISTINCT date) FILTER (WHERE {where}) AS {column}")
             self.aggregate_sql[aggregate.id] = f"cancelled.{column}"
         if counts:
-            self.ctes.append(
-                ("cancelled", f"SELECT nir, {', '.join(counts)} FROM cancellations GROUP BY nir")
+            self.per_nir(
+                "cancelled", f"SELECT nir, {', '.join(counts)} FROM cancellations GROUP BY nir"
             )
-            self.joins.append("LEFT JOIN cancelled ON cancelled.nir = a.nir")
 
     # -- decision ------------------------------------------------------------------------------
 
