@@ -38,7 +38,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from rules_single import percentiles, timed  # noqa: E402
 
-BULK = 5_000
 
 
 @contextmanager
@@ -66,76 +65,29 @@ def postgres_database(url: str) -> Iterator[None]:
             )
 
 
+# The columns of FORMATS.md that the evidence models store, per kind (= DuckDB table).
+EVIDENCE_COLUMNS = {
+    "declarations": 'nir, siret, naf, idcc, contract_type, start, "end", hours, cachets, gross_pay',
+    "rights": "nir, annex, opened_on, ends_on, status, COALESCE(reason, '') AS reason",
+    "benefits": 'nir, scheme, "from", "to"',
+    "cancellations": "nir, siret, date, cachets, signed_on",
+}
+
+
 def store_evidence(duck: Any) -> dict[str, int]:
-    """Copy the evidence tables of the DuckDB connection into the Django database."""
-    from django.db import transaction
+    """Copy the evidence tables of the DuckDB connection into the Django database, through
+    the service the application loads evidence with."""
+    from entraide.evidence.services import load_evidence_batch
 
-    from entraide.evidence.models import (
-        BenefitRecord,
-        CancellationRecord,
-        EmployerDeclaration,
-        EvidenceBatch,
-        RightsRecord,
-    )
-
-    tables: dict[str, tuple[str, Any, Callable[..., Any]]] = {
-        "declarations": (
-            'nir, siret, naf, idcc, contract_type, start, "end", hours, cachets, gross_pay',
-            EmployerDeclaration,
-            lambda batch, row: EmployerDeclaration(
-                batch=batch,
-                nir=row[0],
-                siret=row[1],
-                naf=row[2],
-                idcc=row[3],
-                contract_type=row[4],
-                start=row[5],
-                end=row[6],
-                hours=row[7],
-                cachets=row[8],
-                gross_pay=row[9],
-            ),
-        ),
-        "rights": (
-            "nir, annex, opened_on, ends_on, status, reason",
-            RightsRecord,
-            lambda batch, row: RightsRecord(
-                batch=batch,
-                nir=row[0],
-                annex=row[1],
-                opened_on=row[2],
-                ends_on=row[3],
-                status=row[4],
-                reason=row[5] or "",
-            ),
-        ),
-        "benefits": (
-            'nir, scheme, "from", "to"',
-            BenefitRecord,
-            lambda batch, row: BenefitRecord(
-                batch=batch, nir=row[0], scheme=row[1], start=row[2], end=row[3]
-            ),
-        ),
-        "cancellations": (
-            "nir, siret, date, cachets, signed_on",
-            CancellationRecord,
-            lambda batch, row: CancellationRecord(
-                batch=batch, nir=row[0], siret=row[1], date=row[2], cachets=row[3], signed_on=row[4]
-            ),
-        ),
-    }
     counts = {}
-    with transaction.atomic():
-        for name, (columns, model, make) in tables.items():
-            batch = EvidenceBatch.objects.create(kind=name, source=f"bench/{name}.parquet")
-            result = duck.execute(f"SELECT {columns} FROM {name}")  # noqa: S608 (fixed text)
-            total = 0
-            while rows := result.fetchmany(BULK):
-                model.objects.bulk_create([make(batch, row) for row in rows], batch_size=BULK)
-                total += len(rows)
-            batch.rows = total
-            batch.save(update_fields=["rows"])
-            counts[name] = total
+    for kind, columns in EVIDENCE_COLUMNS.items():
+        result = duck.execute(f"SELECT {columns} FROM {kind}")  # noqa: S608 (fixed text)
+        names = [column[0] for column in result.description]
+        rows = (dict(zip(names, row, strict=True)) for row in result.fetchall())
+        batch = load_evidence_batch(
+            actor=None, kind=kind, source=f"bench/{kind}.parquet", rows=rows
+        )
+        counts[kind] = batch.rows
     return counts
 
 
