@@ -243,16 +243,6 @@ def applicant_record(application: Application) -> dict[str, Any]:
     }
 
 
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _json_ready(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(item) for item in value]
-    if isinstance(value, Decimal | dt.date):
-        return str(value)
-    return value
-
-
 def inputs_digest(
     version: RuleSetVersion, at: dt.date, facts: Mapping[str, Any], evidence: PersonEvidence
 ) -> str:
@@ -261,10 +251,12 @@ def inputs_digest(
         "version": version.pk,
         "document": version.document,
         "at": at.isoformat(),
-        "facts": _json_ready(facts),
-        "evidence": _json_ready(dataclasses.asdict(evidence)),
+        "facts": facts,
+        "evidence": dataclasses.asdict(evidence),
     }
-    return _digest_text(json.dumps(payload, sort_keys=True, separators=(",", ":")))
+    # Decimals and dates are written as text (str), tuples as lists.
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return _digest_text(text)
 
 
 @dataclass(frozen=True)
