@@ -39,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from rules_single import percentiles, timed  # noqa: E402
 
 
-
 @contextmanager
 def postgres_database(url: str) -> Iterator[None]:
     """Create the database named in ``url`` (which must not exist yet), drop it afterwards."""
