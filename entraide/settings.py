@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "entraide.evidence",
     "entraide.review",
     "entraide.rules",
+    "entraide.intake",
     "entraide.demo",
 ]
 
@@ -169,6 +170,11 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 EXPORTS_DIR = VAR_DIR / "exports"
+# Applicants' documents: outside the web root, served only through a permission-checked view.
+DOCUMENTS_DIR = Path(os.environ.get("ENTRAIDE_DOCUMENTS_DIR", VAR_DIR / "documents"))
+DOCUMENT_MAX_BYTES = int(os.environ.get("ENTRAIDE_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
+# A virus scanner command run by the worker on every document (e.g. "clamdscan --no-summary").
+DOCUMENT_SCANNER = os.environ.get("ENTRAIDE_DOCUMENT_SCANNER", "")
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -181,6 +187,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587" if IS_PRODUCTION else "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", IS_PRODUCTION)
+# Where applicants reach the portal, for the links in e-mails sent by the worker.
+PUBLIC_URL = os.environ.get("ENTRAIDE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "entraide <noreply@entraide.invalid>")
 
 TASKS = {

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +33,18 @@ class Application(models.Model):
     )
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("applicant"),
+        verbose_name=_("applicant's account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        help_text=_("Empty when a partner submitted the application for its member."),
+    )
+    partner = models.ForeignKey(
+        "intake.Partner",
+        verbose_name=_("submitted by partner"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="applications",
     )
@@ -43,14 +56,26 @@ class Application(models.Model):
     last_name = models.CharField(_("last name"), max_length=100)
     birth_date = models.DateField(_("date of birth"))
     email = models.EmailField(_("e-mail address"))
+    phone = models.CharField(_("telephone"), max_length=32, blank=True)
+    address_line = models.CharField(_("address"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=16, blank=True)
+    city = models.CharField(_("town or city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="FR")
     profession = models.CharField(_("profession"), max_length=20, choices=Profession.choices)
-    annual_resources = models.DecimalField(
-        _("annual resources before allowances"), max_digits=14, decimal_places=2
-    )
     declared = models.JSONField(_("declared facts"), default=dict, blank=True)
+    iban = models.CharField(_("IBAN"), max_length=34)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    account_holder = models.CharField(_("account holder"), max_length=140)
     language = models.CharField(_("language"), max_length=8, default="fr")
-    idempotency_key = models.UUIDField(_("submission key"))
+    idempotency_key = models.CharField(_("submission key"), max_length=128)
+    request_digest = models.CharField(
+        _("request fingerprint"),
+        max_length=64,
+        blank=True,
+        help_text=_("SHA-256 of a partner's request body: a retried key must resend the same."),
+    )
     submitted_at = models.DateTimeField(_("submitted at"))
+    status_changed_at = models.DateTimeField(_("status changed at"))
 
     class Meta:
         verbose_name = _("application")
@@ -58,18 +83,28 @@ class Application(models.Model):
         constraints = [
             # One application per person per fund, checked on the NIR.
             models.UniqueConstraint(fields=["fund", "nir"], name="application_one_per_person"),
-            # A submission retried (double click, reload, network) returns the first one.
+            # A submission retried (double click, reload, two tabs, network) returns the first.
             models.UniqueConstraint(
-                fields=["applicant", "idempotency_key"], name="application_idempotent_submit"
+                fields=["applicant", "idempotency_key"],
+                condition=models.Q(applicant__isnull=False),
+                name="application_idempotent_submit",
             ),
+            models.UniqueConstraint(
+                fields=["partner", "idempotency_key"],
+                condition=models.Q(partner__isnull=False),
+                name="application_idempotent_partner_submit",
+            ),
+            # Every application is someone's: an applicant's account or a partner's.
             models.CheckConstraint(
-                condition=models.Q(annual_resources__gte=0),
-                name="application_resources_not_negative",
+                condition=models.Q(applicant__isnull=False) | models.Q(partner__isnull=False),
+                name="application_has_submitter",
             ),
         ]
         indexes = [
             models.Index(fields=["fund", "status", "submitted_at"]),
             models.Index(fields=["fund", "submitted_at"]),
+            models.Index(fields=["partner", "fund", "status_changed_at"]),
+            models.Index(fields=["nir"]),
         ]
 
     def __str__(self) -> str:
@@ -112,3 +147,134 @@ DECIDABLE_STATUSES = frozenset(
     for status, targets in ALLOWED_TRANSITIONS.items()
     if Application.Status.APPROVED in targets or Application.Status.REJECTED in targets
 )
+
+
+class ApplicationDraft(models.Model):
+    """An application being filled in, saved at every step so that it can be resumed."""
+
+    class Step(models.TextChoices):
+        IDENTITY = "identity", pgettext_lazy("application step", "Identity")
+        CONTACT = "contact", pgettext_lazy("application step", "Contact")
+        SITUATION = "situation", pgettext_lazy("application step", "Your situation")
+        BANK = "bank", pgettext_lazy("application step", "Bank details")
+        DOCUMENTS = "documents", pgettext_lazy("application step", "Documents")
+        REVIEW = "review", pgettext_lazy("application step", "Check and send")
+
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.CASCADE,
+        related_name="application_drafts",
+    )
+    fund = models.ForeignKey(
+        "funds.Fund", verbose_name=_("fund"), on_delete=models.CASCADE, related_name="drafts"
+    )
+    data = models.JSONField(_("answers so far"), default=dict, blank=True)
+    completed_steps = models.JSONField(_("completed steps"), default=list, blank=True)
+    # Generated with the draft: the submission of this draft, from any tab, is one application.
+    idempotency_key = models.UUIDField(_("submission key"), default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("application draft")
+        verbose_name_plural = _("application drafts")
+        constraints = [
+            models.UniqueConstraint(fields=["applicant", "fund"], name="draft_one_per_fund")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant} — {self.fund}"
+
+
+class ApplicationMessage(models.Model):
+    """A message between the fund's staff and the applicant, in the application's thread."""
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_staff = models.BooleanField(_("from the fund's staff"))
+    body = models.TextField(_("message"))
+    requests_information = models.BooleanField(_("asks for information"), default=False)
+    requested_documents = models.JSONField(_("documents asked for"), default=list, blank=True)
+    created_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ("created_at", "pk")
+        indexes = [models.Index(fields=["application", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.application} — {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApplicationDocument(models.Model):
+    """A file sent with an application (or a draft, or a reply), stored outside the web root
+    under a random name and served only to its owner and the fund's staff."""
+
+    class Scan(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("virus scan", "Waiting for the virus scan")
+        CLEAN = "clean", pgettext_lazy("virus scan", "No virus found")
+        INFECTED = "infected", pgettext_lazy("virus scan", "Infected: blocked")
+        NOT_SCANNED = "not_scanned", pgettext_lazy("virus scan", "Not scanned")
+
+    fund = models.ForeignKey(
+        "funds.Fund", verbose_name=_("fund"), on_delete=models.PROTECT, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.PROTECT,
+        related_name="application_documents",
+    )
+    draft = models.ForeignKey(
+        ApplicationDraft,
+        verbose_name=_("draft"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="documents",
+    )
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    message = models.ForeignKey(
+        ApplicationMessage,
+        verbose_name=_("message"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    requirement = models.CharField(_("document asked for"), max_length=60, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    stored_name = models.CharField(_("stored as"), max_length=80, unique=True, editable=False)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    scan = models.CharField(_("virus scan"), max_length=12, choices=Scan.choices)
+    uploaded_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ("uploaded_at", "pk")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import get_language
 
-from entraide.applications.models import Application
+from entraide.applications.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationDraft,
+    ApplicationMessage,
+)
 from entraide.funds.models import Fund
-from entraide.funds.permissions import Capability, require
+from entraide.funds.permissions import Capability, capabilities, require
+from entraide.rules import selectors as rules_selectors
 
 
 def applications_of_applicant(user: Any) -> QuerySet[Application]:
@@ -68,3 +78,80 @@ def status_counts(fund: Fund) -> list[tuple[str, str, int]]:
 
 def application_by_id(application_id: int) -> Application:
     return Application.objects.select_related("fund").get(pk=application_id)
+
+
+def message_by_id(message_id: int) -> ApplicationMessage:
+    return ApplicationMessage.objects.select_related("application__fund").get(pk=message_id)
+
+
+def messages_of(application: Application) -> list[ApplicationMessage]:
+    """The thread of the application with each message's documents, in two queries."""
+    return list(
+        ApplicationMessage.objects.filter(application=application)
+        .select_related("author")
+        .prefetch_related("documents")
+    )
+
+
+def status_url(application: Application) -> str:
+    path = reverse("application_status", kwargs={"reference": application.reference})
+    return f"{settings.PUBLIC_URL}{path}"
+
+
+def draft_of(user: Any, fund: Fund) -> ApplicationDraft | None:
+    if not user.is_authenticated:
+        return None
+    return ApplicationDraft.objects.filter(applicant=user, fund=fund).first()
+
+
+def drafts_of_applicant(user: Any) -> QuerySet[ApplicationDraft]:
+    if not user.is_authenticated:
+        return ApplicationDraft.objects.none()
+    return ApplicationDraft.objects.filter(applicant=user).select_related("fund")
+
+
+def document_for(user: Any, document_id: int) -> ApplicationDocument:
+    """A document for its owner, or for staff who may see the fund's applications; 404 for
+    anyone else, so that documents cannot be probed. An infected file is never served."""
+    document = get_object_or_404(
+        ApplicationDocument.objects.exclude(scan=ApplicationDocument.Scan.INFECTED),
+        pk=document_id,
+    )
+    if user.is_authenticated and document.owner_id == user.pk:
+        return document
+    if document.application_id is not None and Capability.VIEW_APPLICATIONS in capabilities(
+        user, document.fund
+    ):
+        return document
+    raise Http404()
+
+
+def declared_answers(application: Application, language: str) -> list[tuple[str, str]]:
+    """``(question, answer)`` for what the applicant declared, labelled by the rules the
+    application answered (those in force on the day it was submitted)."""
+    from entraide.applications.submission import ASKED_IN_OWN_STEPS
+    from entraide.rules.declared import questions
+
+    version = rules_selectors.version_in_force(
+        application.fund, application.fund.local_today(application.submitted_at)
+    )
+    if version is None:
+        return [(key, str(value)) for key, value in application.declared.items()]
+    document = rules_selectors.document_of(version)
+    return [
+        (question.label.get(language), answer_text(question, application.declared.get(question.id)))
+        for question in questions(document, skip=ASKED_IN_OWN_STEPS)
+        if question.id in application.declared
+    ]
+
+
+def answer_text(question: Any, value: Any) -> str:
+    """An answer in the reader's words: a choice by its label, yes/no, numbers and dates in
+    the page's format."""
+    from entraide.rules.presenters import display_value
+
+    if question.choices:
+        chosen = next((c.label for c in question.choices if c.value == value), None)
+        if chosen is not None:
+            return chosen.get(get_language() or "fr")
+    return display_value(value)

@@ -1,24 +1,48 @@
-"""Actions on applications: submitting one, and moving it from one status to another."""
+"""Actions on applications: drafting, submitting (from the portal or a partner's API call),
+moving between statuses, and the messages and documents exchanged with the fund's staff."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import uuid
-from decimal import Decimal
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from entraide.applications.identity import check_birth_date_matches, normalise_nir
-from entraide.applications.models import ALLOWED_TRANSITIONS, Application
+from entraide.applications import documents as document_store
+from entraide.applications.models import (
+    ALLOWED_TRANSITIONS,
+    Application,
+    ApplicationDocument,
+    ApplicationDraft,
+    ApplicationMessage,
+)
+from entraide.applications.selectors import lock_application
+from entraide.applications.signals import application_status_changed
+from entraide.applications.submission import (
+    Problem,
+    SubmissionData,
+    SubmissionInvalid,
+    check_submission,
+)
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
 from entraide.core.refs import new_reference
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, require
+from entraide.funds.window import window_state
+from entraide.programmes import selectors as programme_selectors
+from entraide.rules import selectors as rules_selectors
+from entraide.rules.document import RuleDocument
+
+logger = logging.getLogger(__name__)
 
 SUBMISSION_AUDITED_FIELDS = (
     "reference",
@@ -28,7 +52,7 @@ SUBMISSION_AUDITED_FIELDS = (
     "last_name",
     "birth_date",
     "profession",
-    "annual_resources",
+    "iban",
 )
 
 
@@ -45,90 +69,284 @@ class AlreadyApplied(DomainError):
     )
 
 
+class AlreadyAppliedInProgramme(AlreadyApplied):
+    default_message = _(
+        "An application with this social security number has already been made to another fund "
+        "of the same programme, which allows one application per person. If you think this is a "
+        "mistake, contact the fund."
+    )
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_key_reused"
+    default_message = _(
+        "This idempotency key was already used for a different request: use a new key for a new "
+        "application."
+    )
+
+
+@dataclass(frozen=True)
+class Submitted:
+    application: Application
+    created: bool
+
+
+def rules_for_submission(fund: Fund, at: dt.date) -> RuleDocument | None:
+    """The rule document in force on ``at``: its questions are what an application answers."""
+    version = rules_selectors.version_in_force(fund, at)
+    return rules_selectors.document_of(version) if version is not None else None
+
+
+def request_digest_of(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+# -- submitting --------------------------------------------------------------------------------
+
+
 def submit_application(
     *,
     actor: Any,
     fund: Fund,
-    idempotency_key: uuid.UUID,
-    nir: str,
-    first_name: str,
-    last_name: str,
-    birth_date: dt.date,
-    profession: str,
-    annual_resources: Decimal,
-    consent: bool,
-    declared: dict[str, Any] | None = None,
+    idempotency_key: str,
+    data: SubmissionData,
+    partner: Any = None,
+    request_digest: str = "",
+    documents: Sequence[ApplicationDocument] = (),
+    draft: ApplicationDraft | None = None,
     now: dt.datetime | None = None,
-) -> Application:
-    """Record a submission. Retrying with the same key returns the first application."""
-    if not actor.is_authenticated:
+) -> Submitted:
+    """Record a submission by an applicant (``actor``) or by a ``partner`` for its member.
+
+    The same key from the same submitter returns the first application (a double click, a
+    retried request, a second tab): never two. A submission is complete or absent: the
+    application, its documents, the removal of the draft and the audit event are one
+    transaction; the receipt and the evaluation wait for the worker until it is committed.
+    """
+    if partner is None and not actor.is_authenticated:
         raise PermissionDenied()
-    existing = Application.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    if not consent:
-        raise ValidationFailed(
-            _("Please confirm that what you declare is accurate."), field="consent"
-        )
-    if annual_resources < 0:
-        raise ValidationFailed(_("Resources cannot be negative."), field="annual_resources")
-    nir = normalise_nir(nir)
-    check_birth_date_matches(nir, birth_date)
-    if not fund.is_open(now):
-        raise WindowClosed()
+    idempotency_key = str(idempotency_key)
+    first = _first_submission(actor, partner, idempotency_key, request_digest)
+    if first is not None:
+        return Submitted(first, created=False)
+    now = now or timezone.now()
+    window = window_state(fund, now)
+    if not window.is_open:
+        raise WindowClosed(window.message)
+    document = rules_for_submission(fund, fund.local_today(now))
+    data = check_submission(data, document)
+    one_per_programme = bool(
+        document is not None and document.one_per_person == "programme" and fund.programme_id
+    )
     try:
         with transaction.atomic(durable=True):
-            if Application.objects.filter(fund=fund, nir=nir).exists():
-                raise AlreadyApplied()
+            _check_not_applied(fund, data.nir, one_per_programme)
             application = Application.objects.create(
                 reference=new_reference("A"),
                 fund=fund,
-                applicant=actor,
-                nir=nir,
-                first_name=first_name.strip(),
-                last_name=last_name.strip(),
-                birth_date=birth_date,
-                email=actor.email,
-                profession=profession,
-                annual_resources=annual_resources,
-                declared=declared or {},
-                language=get_language() or "fr",
+                applicant=actor if partner is None else None,
+                partner=partner,
                 idempotency_key=idempotency_key,
-                submitted_at=now or timezone.now(),
+                request_digest=request_digest,
+                submitted_at=now,
+                status_changed_at=now,
+                **{
+                    name: value
+                    for name, value in dataclasses.asdict(data).items()
+                    # Consent is a condition of submitting; the audit event records the act.
+                    if name != "consent"
+                },
             )
+            if documents:
+                ApplicationDocument.objects.filter(pk__in=[d.pk for d in documents]).update(
+                    application=application, draft=None
+                )
+            if draft is not None:
+                draft.delete()
             audit.record(
-                actor=actor,
+                actor=actor if partner is None else None,
                 action="application.submitted",
                 obj=application,
-                changes=audit.created(audit.snapshot(application, SUBMISSION_AUDITED_FIELDS)),
+                changes={
+                    **audit.created(audit.snapshot(application, SUBMISSION_AUDITED_FIELDS)),
+                    "partner": getattr(partner, "slug", None),
+                    "documents": len(documents),
+                },
                 fund_id=fund.pk,
             )
-            transaction.on_commit(lambda: _enqueue_receipt(application.pk))
-            transaction.on_commit(lambda: _enqueue_evaluation(application.pk, fund.pk))
+            has_rules = document is not None
+            transaction.on_commit(lambda: _after_submission(application, has_rules))
     except IntegrityError:
         # Two submissions raced past the checks; the constraints kept one. Tell which.
-        first = Application.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
+        first = _first_submission(actor, partner, idempotency_key, request_digest)
         if first is not None:
-            return first
-        if Application.objects.filter(fund=fund, nir=nir).exists():
+            return Submitted(first, created=False)
+        if Application.objects.filter(fund=fund, nir=data.nir).exists():
             raise AlreadyApplied() from None
         raise
-    return application
+    return Submitted(application, created=True)
 
 
-def _enqueue_receipt(application_id: int) -> None:
-    from entraide.applications.tasks import send_receipt
+def _first_submission(
+    actor: Any, partner: Any, idempotency_key: str, request_digest: str
+) -> Application | None:
+    submitter = {"partner": partner} if partner is not None else {"applicant": actor}
+    first = Application.objects.filter(**submitter, idempotency_key=idempotency_key).first()
+    if first is not None and partner is not None and first.request_digest != request_digest:
+        raise IdempotencyConflict()
+    return first
 
-    send_receipt.enqueue(application_id)
+
+def _check_not_applied(fund: Fund, nir: str, one_per_programme: bool) -> None:
+    if one_per_programme:
+        assert fund.programme_id is not None
+        # Two funds of the programme share no unique constraint: serialise on the programme
+        # so that two simultaneous submissions cannot both pass the check.
+        programme_selectors.lock_programme(fund.programme_id)
+        if Application.objects.filter(nir=nir, fund__programme_id=fund.programme_id).exists():
+            if Application.objects.filter(nir=nir, fund=fund).exists():
+                raise AlreadyApplied()
+            raise AlreadyAppliedInProgramme()
+    elif Application.objects.filter(fund=fund, nir=nir).exists():
+        raise AlreadyApplied()
 
 
-def _enqueue_evaluation(application_id: int, fund_id: int) -> None:
-    """Evaluate the new application in the background, if the fund has published rules."""
-    from entraide.rules import selectors as rules_selectors
+def _after_submission(application: Application, has_rules: bool) -> None:
+    from entraide.applications.tasks import scan_documents, send_receipt
     from entraide.rules.tasks import evaluate_submitted_application
 
-    if rules_selectors.has_published_rules(fund_id):
-        evaluate_submitted_application.enqueue(application_id)
+    send_receipt.enqueue(application.pk)
+    if has_rules:
+        evaluate_submitted_application.enqueue(application.pk)
+    if application.applicant_id is not None:
+        scan_documents.enqueue(application.pk)
+    announce_status(application.pk, application.status)
+
+
+def announce_status(application_id: int, status: str) -> None:
+    """Tell the listening domains (partners' webhooks) after commit. The change is committed
+    already: a failing listener is logged, it does not undo or fail the action."""
+    responses = application_status_changed.send_robust(
+        sender=Application, application_id=application_id, status=status
+    )
+    for receiver, response in responses:
+        if isinstance(response, Exception):
+            logger.error(
+                "listener %r failed on application %s", receiver, application_id, exc_info=response
+            )
+
+
+# -- drafts ------------------------------------------------------------------------------------
+
+
+def resume_draft(
+    *, actor: Any, fund: Fund, prefill: Mapping[str, Any] | None = None
+) -> ApplicationDraft:
+    """The applicant's draft for the fund, created on first visit (with the answers of the
+    self-check, when they made one) and found again on every later visit."""
+    if not actor.is_authenticated:
+        raise PermissionDenied()
+    draft, _created = ApplicationDraft.objects.get_or_create(
+        applicant=actor,
+        fund=fund,
+        defaults={"data": {"situation": {"declared": dict(prefill)}} if prefill else {}},
+    )
+    return draft
+
+
+def save_draft_step(
+    *, actor: Any, draft: ApplicationDraft, step: str, values: Mapping[str, Any], complete: bool
+) -> ApplicationDraft:
+    """Keep what was typed at ``step`` (even when invalid, so nothing is lost) and whether the
+    step is complete."""
+    if draft.applicant_id != actor.pk:
+        raise PermissionDenied()
+    if step not in ApplicationDraft.Step.values:
+        raise ValidationFailed()
+    draft.data = {**draft.data, step: dict(values)}
+    completed = set(draft.completed_steps)
+    if complete:
+        completed.add(step)
+    else:
+        completed.discard(step)
+    draft.completed_steps = [s for s in ApplicationDraft.Step.values if s in completed]
+    draft.save(update_fields=["data", "completed_steps", "updated_at"])
+    return draft
+
+
+def add_draft_document(
+    *, actor: Any, draft: ApplicationDraft, requirement: str, upload: UploadedFile
+) -> ApplicationDocument:
+    """Check and keep a file for the draft; the file is attached to the application on submit."""
+    if draft.applicant_id != actor.pk:
+        raise PermissionDenied()
+    stored = document_store.store(upload)
+    try:
+        return ApplicationDocument.objects.create(
+            fund_id=draft.fund_id,
+            owner=actor,
+            draft=draft,
+            requirement=requirement,
+            original_name=(upload.name or "document")[:200],
+            stored_name=stored.stored_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            scan=ApplicationDocument.Scan.PENDING,
+            uploaded_at=timezone.now(),
+        )
+    except Exception:
+        document_store.discard(stored.stored_name)
+        raise
+
+
+def remove_draft_document(*, actor: Any, document: ApplicationDocument) -> None:
+    if document.owner_id != actor.pk or document.application_id is not None:
+        raise PermissionDenied()
+    stored_name = document.stored_name
+    document.delete()
+    document_store.discard(stored_name)
+
+
+def submit_draft(
+    *,
+    actor: Any,
+    draft: ApplicationDraft,
+    data: SubmissionData,
+    idempotency_key: str,
+    required_documents: Sequence[tuple[str, str]] = (),
+) -> Submitted:
+    """Submit the draft with its documents. ``required_documents`` lists ``(code, label)`` of
+    the documents the fund requires; a missing one is a problem on ``documents.<code>``."""
+    first = _first_submission(actor, None, str(idempotency_key), "")
+    if first is not None:
+        return Submitted(first, created=False)
+    if draft.applicant_id != actor.pk:
+        raise PermissionDenied()
+    attached = list(draft.documents.all())
+    present = {document.requirement for document in attached}
+    missing = [
+        Problem(
+            f"documents.{code}",
+            str(_("Please add this document: %(label)s.") % {"label": label}),
+            "required",
+        )
+        for code, label in required_documents
+        if code not in present
+    ]
+    if missing:
+        raise SubmissionInvalid(missing)
+    return submit_application(
+        actor=actor,
+        fund=draft.fund,
+        idempotency_key=idempotency_key,
+        data=data,
+        documents=attached,
+        draft=draft,
+    )
+
+
+# -- statuses ----------------------------------------------------------------------------------
 
 
 def transition_application(
@@ -139,7 +357,8 @@ def transition_application(
         raise InvalidTransition()
     before = application.status
     application.status = to_status
-    application.save(update_fields=["status"])
+    application.status_changed_at = timezone.now()
+    application.save(update_fields=["status", "status_changed_at"])
     audit.record(
         actor=actor,
         action="application.status_changed",
@@ -147,7 +366,164 @@ def transition_application(
         changes={"status": {"before": before, "after": to_status}, "note": note},
         fund_id=application.fund_id,
     )
+    application_id = application.pk
+    transaction.on_commit(lambda: announce_status(application_id, to_status))
     return application
+
+
+# -- messages between staff and applicant ------------------------------------------------------
+
+
+def send_staff_message(
+    *,
+    actor: Any,
+    application: Application,
+    body: str,
+    request_information: bool = False,
+    requested_documents: Sequence[str] = (),
+) -> ApplicationMessage:
+    """A reviewer writes to the applicant; asking for information (or documents) puts the
+    application in *information requested* until the applicant answers."""
+    body = body.strip()
+    if not body:
+        raise ValidationFailed(_("Write a message."), field="body")
+    with transaction.atomic(durable=True):
+        require(actor, application.fund, Capability.DECIDE)
+        application = lock_application(application.pk)
+        asks = request_information or bool(requested_documents)
+        if asks and application.status != Application.Status.INFO_REQUESTED:
+            transition_application(
+                actor=actor,
+                application=application,
+                to_status=Application.Status.INFO_REQUESTED,
+                note="message",
+            )
+        message = ApplicationMessage.objects.create(
+            application=application,
+            author=actor,
+            from_staff=True,
+            body=body,
+            requests_information=asks,
+            requested_documents=list(requested_documents),
+            created_at=timezone.now(),
+        )
+        audit.record(
+            actor=actor,
+            action="application.message_sent",
+            obj=application,
+            changes={
+                "message": message.pk,
+                "requests_information": asks,
+                "requested_documents": list(requested_documents),
+            },
+            fund_id=application.fund_id,
+        )
+        message_id = message.pk
+        transaction.on_commit(lambda: _notify_applicant(message_id))
+    return message
+
+
+def _notify_applicant(message_id: int) -> None:
+    from entraide.applications.tasks import notify_applicant_of_message
+
+    notify_applicant_of_message.enqueue(message_id)
+
+
+def reply_to_staff(
+    *,
+    actor: Any,
+    application: Application,
+    body: str,
+    uploads: Sequence[tuple[str, UploadedFile]] = (),
+) -> ApplicationMessage:
+    """The applicant answers in the portal, with documents if asked; an application waiting
+    for information goes back to review."""
+    body = body.strip()
+    if application.applicant_id != actor.pk:
+        raise PermissionDenied()
+    if not body and not uploads:
+        raise ValidationFailed(_("Write a message or add a document."), field="body")
+    stored = [
+        (requirement, upload, document_store.store(upload)) for requirement, upload in uploads
+    ]
+    try:
+        with transaction.atomic(durable=True):
+            application = lock_application(application.pk)
+            now = timezone.now()
+            message = ApplicationMessage.objects.create(
+                application=application,
+                author=actor,
+                from_staff=False,
+                body=body,
+                created_at=now,
+            )
+            ApplicationDocument.objects.bulk_create(
+                ApplicationDocument(
+                    fund_id=application.fund_id,
+                    owner=actor,
+                    application=application,
+                    message=message,
+                    requirement=requirement,
+                    original_name=(upload.name or "document")[:200],
+                    stored_name=file.stored_name,
+                    content_type=file.content_type,
+                    size=file.size,
+                    sha256=file.sha256,
+                    scan=ApplicationDocument.Scan.PENDING,
+                    uploaded_at=now,
+                )
+                for requirement, upload, file in stored
+            )
+            if application.status == Application.Status.INFO_REQUESTED:
+                transition_application(
+                    actor=actor,
+                    application=application,
+                    to_status=Application.Status.UNDER_REVIEW,
+                    note="applicant replied",
+                )
+            audit.record(
+                actor=actor,
+                action="application.reply_received",
+                obj=application,
+                changes={"message": message.pk, "documents": len(stored)},
+                fund_id=application.fund_id,
+            )
+            application_id = application.pk
+            transaction.on_commit(lambda: _scan(application_id))
+    except Exception:
+        for _requirement, _upload, file in stored:
+            document_store.discard(file.stored_name)
+        raise
+    return message
+
+
+def _scan(application_id: int) -> None:
+    from entraide.applications.tasks import scan_documents
+
+    scan_documents.enqueue(application_id)
+
+
+def record_scan_result(*, document: ApplicationDocument, clean: bool | None) -> None:
+    """Keep the worker's virus-scan verdict; an infected file is blocked from download."""
+    verdict = {
+        True: ApplicationDocument.Scan.CLEAN,
+        False: ApplicationDocument.Scan.INFECTED,
+        None: ApplicationDocument.Scan.NOT_SCANNED,
+    }[clean]
+    with transaction.atomic(durable=True):
+        document.scan = verdict
+        document.save(update_fields=["scan"])
+        if document.application_id is not None:
+            audit.record(
+                actor=None,
+                action="document.scanned",
+                obj=document,
+                changes={"scan": verdict},
+                fund_id=document.fund_id,
+            )
+
+
+# -- exports -----------------------------------------------------------------------------------
 
 
 def request_applications_export(*, actor: Any, fund: Fund) -> str:

@@ -1,4 +1,5 @@
-"""Background work of the portal: receipts, and exports that show their progress."""
+"""Background work of the portal: receipts and notifications, virus scans, and exports that
+show their progress. Each task is idempotent: running it twice does no harm."""
 
 from __future__ import annotations
 
@@ -13,17 +14,24 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 from django_tasks.base import TaskContext
 
-from entraide.applications.models import Application
-from entraide.applications.selectors import application_by_id
+from entraide.applications import documents as document_store
+from entraide.applications import selectors
+from entraide.applications.models import Application, ApplicationDocument
 from entraide.core.progress import report_progress
 
 
 @task()
 def send_receipt(application_id: int) -> None:
     """E-mail the applicant what they sent, in the language they applied in."""
-    application = application_by_id(application_id)
+    application = selectors.application_by_id(application_id)
     with translation.override(application.language):
-        context = {"application": application, "fund": application.fund}
+        context = {
+            "application": application,
+            "fund": application.fund,
+            "answers": selectors.declared_answers(application, application.language),
+            "documents": list(application.documents.all()),
+            "status_url": selectors.status_url(application),
+        }
         send_mail(
             subject=_("Your application %(reference)s was received")
             % {"reference": application.reference},
@@ -33,6 +41,40 @@ def send_receipt(application_id: int) -> None:
         )
 
 
+@task()
+def notify_applicant_of_message(message_id: int) -> None:
+    """Tell the applicant, in their language, that the fund wrote to them (not what: the
+    message may be personal, and is read in the portal after logging in)."""
+    message = selectors.message_by_id(message_id)
+    application = message.application
+    with translation.override(application.language):
+        context = {
+            "application": application,
+            "fund": application.fund,
+            "message": message,
+            "status_url": selectors.status_url(application),
+        }
+        send_mail(
+            subject=_("%(fund)s: a message about your application %(reference)s")
+            % {"fund": application.fund.name, "reference": application.reference},
+            message=render_to_string("applications/email/message.txt", context),
+            from_email=None,
+            recipient_list=[application.email],
+        )
+
+
+@task()
+def scan_documents(application_id: int) -> None:
+    """Scan the application's documents that wait for it with the configured scanner."""
+    from entraide.applications.services import record_scan_result
+
+    waiting = ApplicationDocument.objects.filter(
+        application_id=application_id, scan=ApplicationDocument.Scan.PENDING
+    )
+    for document in waiting:
+        record_scan_result(document=document, clean=document_store.scan(document.stored_name))
+
+
 EXPORT_COLUMNS = (
     "reference",
     "status",
@@ -40,7 +82,6 @@ EXPORT_COLUMNS = (
     "first_name",
     "last_name",
     "profession",
-    "annual_resources",
 )
 
 

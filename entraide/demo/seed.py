@@ -16,13 +16,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import get_language, override
 
 from entraide.accounts.models import User
 from entraide.accounts.services import create_account
 from entraide.applications.models import Application
 from entraide.applications.services import submit_application
+from entraide.applications.submission import ASKED_IN_OWN_STEPS, SubmissionData
 from entraide.demo.synthetic import (
+    SyntheticPerson,
     make_benefits,
     make_cancellations,
     make_declarations,
@@ -30,12 +32,17 @@ from entraide.demo.synthetic import (
     make_rights,
 )
 from entraide.evidence.models import EvidenceBatch
+from entraide.evidence.selectors import person_evidence
 from entraide.evidence.services import load_evidence_batch
 from entraide.funds.models import FundRole
 from entraide.funds.selectors import fund_by_slug
 from entraide.funds.services import create_fund, grant_fund_role
 from entraide.programmes.services import create_programme
 from entraide.review.services import record_decision
+from entraide.rules import aggregates
+from entraide.rules.declared import questions
+from entraide.rules.document import RuleDocument
+from entraide.rules.selectors import document_of
 from entraide.rules.services import evaluate_application, publish_version, save_draft
 
 DEMO_FUND_SLUG = "netflix-audiens"
@@ -106,12 +113,13 @@ def seed_demo(
         ),
         programme_id=programme.pk,
     )
-    publish_version(
+    version = publish_version(
         actor=operator,
         version=save_draft(
             actor=operator, fund=fund, source=DEMO_RULES.read_text(encoding="utf-8")
         ),
     )
+    document = document_of(version)
     staff: dict[str, User] = {}
     for email, first, last, role in STAFF[1:]:
         user = create_account(
@@ -170,16 +178,26 @@ def seed_demo(
             application = submit_application(
                 actor=user,
                 fund=fund,
-                idempotency_key=uuid.uuid4(),
-                nir=person.nir,
-                first_name=person.first_name,
-                last_name=person.last_name,
-                birth_date=person.birth_date,
-                profession=person.profession,
-                annual_resources=person.annual_resources,
-                consent=True,
+                idempotency_key=str(uuid.uuid4()),
+                data=SubmissionData(
+                    nir=person.nir,
+                    first_name=person.first_name,
+                    last_name=person.last_name,
+                    birth_date=person.birth_date,
+                    email=person.email,
+                    phone=person.phone,
+                    address_line=person.address_line,
+                    postcode=person.postcode,
+                    city=person.city,
+                    profession=person.profession,
+                    declared=declared_answers(rng, document, person, moment),
+                    iban=person.iban,
+                    account_holder=f"{person.first_name} {person.last_name}",
+                    consent=True,
+                    language=get_language() or "fr",
+                ),
                 now=moment,
-            )
+            ).application
         # The worker would evaluate it in the background; the demo has it evaluated at once
         # (the worker's evaluation then finds the same inputs and stores nothing more).
         evaluation = evaluate_application(actor=None, application=application)
@@ -200,3 +218,26 @@ def seed_demo(
             actor=reviewer, application=application, outcome="rejected", reason=REJECTION_REASON
         )
     return DemoLogins(created=True, logins=logins())
+
+
+def declared_answers(
+    rng: random.Random, document: RuleDocument, person: SyntheticPerson, moment: dt.datetime
+) -> dict[str, object]:
+    """What the person answers to the fund's questions: their facts, and for the questions that
+    stand in for records, what their records show, misremembered now and then (so that the
+    demo has declarations that disagree with the evidence)."""
+    evidence = person_evidence(person.nir)
+    answers: dict[str, object] = {}
+    for question in questions(document, skip=ASKED_IN_OWN_STEPS):
+        if not question.aggregate:
+            if hasattr(person, question.id):
+                answers[question.id] = str(getattr(person, question.id))
+            continue
+        aggregate = document.aggregate(question.id)
+        assert aggregate is not None
+        value = aggregates.compute(aggregate, evidence, moment.date()) or 0
+        if question.type == "boolean":
+            answers[question.id] = value > 0
+        else:
+            answers[question.id] = str(value + (rng.randint(1, 5) if rng.random() < 0.1 else 0))
+    return answers

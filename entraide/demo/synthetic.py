@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from faker import Faker
+from schwifty import IBAN
 from stdnum import luhn
 from stdnum.fr import nir as stdnum_nir
 
@@ -32,6 +33,20 @@ def make_nir(rng: random.Random, birth_date: dt.date, sex: int) -> str:
     return str(stdnum_nir.validate(nir))
 
 
+# Bank and branch codes of French retail banks, so the demo IBANs look like real ones.
+FRENCH_BANKS = (("30006", "00001"), ("20041", "01005"), ("30004", "00828"), ("10278", "06041"))
+
+
+def make_iban(rng: random.Random) -> str:
+    """A French IBAN with valid RIB and IBAN keys (schwifty computes both)."""
+    bank, branch = rng.choice(FRENCH_BANKS)
+    return str(
+        IBAN.generate(
+            "FR", bank_code=bank, branch_code=branch, account_code=f"{rng.randrange(10**11):011d}"
+        ).compact
+    )
+
+
 def make_siret(rng: random.Random) -> str:
     """A SIRET whose SIREN and whole 14 digits both pass Luhn, as python-stdnum checks."""
     siren_body = f"{rng.randint(10_000_000, 99_999_999)}"
@@ -49,6 +64,11 @@ class SyntheticPerson:
     nir: str
     profession: str
     annual_resources: Decimal
+    phone: str
+    address_line: str
+    postcode: str
+    city: str
+    iban: str
 
 
 def make_people(count: int, seed: int = 2020) -> list[SyntheticPerson]:
@@ -70,6 +90,11 @@ def make_people(count: int, seed: int = 2020) -> list[SyntheticPerson]:
                 nir=make_nir(rng, birth, sex),
                 profession=rng.choice(("technician", "artist")),
                 annual_resources=Decimal(rng.randrange(4_000_00, 32_000_00)) / 100,
+                phone=fake.phone_number(),
+                address_line=fake.street_address(),
+                postcode=fake.postcode(),
+                city=fake.city(),
+                iban=make_iban(rng),
             )
         )
     return people

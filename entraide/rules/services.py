@@ -237,7 +237,6 @@ def applicant_record(application: Application) -> dict[str, Any]:
     return {
         "ref": application.reference,
         "profession": application.profession,
-        "annual_resources": application.annual_resources,
         "birth_date": application.birth_date,
         "declared": application.declared or {},
     }

@@ -347,28 +347,20 @@ def test_a_declared_fact_the_rules_cannot_read_is_refused_with_its_name() -> Non
     assert "abroad" in str(refused.value)
 
 
-def submit(fund: Fund) -> Application:
+def submit(fund: Fund, declared: dict[str, Any] | None = None) -> Application:
     """A real submission through the portal's service."""
-    import random
     import uuid
 
     from entraide.accounts.tests.factories import UserFactory
     from entraide.applications.services import submit_application
-    from entraide.demo.synthetic import make_nir
+    from entraide.applications.tests.factories import submission_data
 
-    birth = dt.date(1985, 3, 2)
     return submit_application(
         actor=UserFactory.create(),
         fund=fund,
-        idempotency_key=uuid.uuid4(),
-        nir=make_nir(random.Random(3), birth, 2),
-        first_name="Jeanne",
-        last_name="Martin",
-        birth_date=birth,
-        profession="technician",
-        annual_resources=Decimal("12000"),
-        consent=True,
-    )
+        idempotency_key=str(uuid.uuid4()),
+        data=submission_data(declared=declared or {}),
+    ).application
 
 
 def test_a_submission_is_evaluated_in_the_background_when_the_fund_has_rules(
@@ -377,7 +369,7 @@ def test_a_submission_is_evaluated_in_the_background_when_the_fund_has_rules(
     fund = FundFactory.create()
     published(fund)
     with django_capture_on_commit_callbacks(execute=True):
-        application = submit(fund)
+        application = submit(fund, {"annual_resources": "12000", "days": 14})
 
     evaluation = selectors.current_evaluation(application.pk)
     assert evaluation is not None

@@ -1,0 +1,212 @@
+"""Actions on partners: registering one, issuing and revoking its tokens, recognising a token,
+and queueing the status notifications sent to its webhook.
+
+``actor`` is ``None`` when an operator runs ``entraide intake`` on the server (the audit log
+records "system"); a person must be allowed to manage the fund concerned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_slug
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from entraide.audit import services as audit
+from entraide.core.errors import DomainError, PermissionDenied, ValidationFailed
+from entraide.funds.models import Fund
+from entraide.funds.permissions import Capability, require
+from entraide.intake import selectors
+from entraide.intake.models import Partner, PartnerToken, WebhookDelivery
+
+TOKEN_PREFIX = "ent_"  # noqa: S105 (marks our tokens, e.g. for secret scanners)
+# "ent_" and 8 random characters: enough for an operator to tell tokens apart, useless to guess.
+SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
+# The hot path writes last_used_at at most this often per token.
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
+STATUS_CHANGED = "application.status_changed"
+WEBHOOK_MAX_ATTEMPTS = 8
+WEBHOOK_FIRST_RETRY = dt.timedelta(seconds=30)
+
+
+class PartnerExists(DomainError):
+    code = "partner_exists"
+    default_message = _("A partner with this short name already exists.")
+
+
+class TokenAlreadyRevoked(DomainError):
+    code = "token_revoked"
+    default_message = _("This token has already been revoked.")
+
+
+def hash_token(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def _require_operator(actor: Any, fund: Fund | None = None) -> None:
+    """A person acting must manage the fund (or, for a partner, be allowed to create funds)."""
+    if actor is None:
+        return
+    if fund is None:
+        if not actor.has_perm("funds.add_fund"):
+            raise PermissionDenied()
+        return
+    require(actor, fund, Capability.MANAGE_FUND)
+
+
+def create_partner(*, actor: Any, name: str, slug: str, webhook_url: str = "") -> Partner:
+    """Register a partner system; its webhook signing secret is generated here."""
+    name, slug, webhook_url = name.strip(), slug.strip().lower(), webhook_url.strip()
+    if not name:
+        raise ValidationFailed(_("This field is required."), field="name")
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise ValidationFailed(
+            _("Use only lower-case letters, digits, hyphens and underscores."), field="slug"
+        ) from None
+    if webhook_url:
+        try:
+            URLValidator(schemes=["https", "http"])(webhook_url)
+        except ValidationError:
+            raise ValidationFailed(
+                _("Enter a valid http:// or https:// address."), field="webhook_url"
+            ) from None
+    try:
+        with transaction.atomic(durable=True):
+            _require_operator(actor)
+            if Partner.objects.filter(slug=slug).exists():
+                raise PartnerExists(field="slug")
+            partner = Partner.objects.create(name=name, slug=slug, webhook_url=webhook_url)
+            audit.record(
+                actor=actor,
+                action="partner.created",
+                obj=partner,
+                changes=audit.created(audit.snapshot(partner, ("name", "slug", "webhook_url"))),
+            )
+    except IntegrityError:
+        raise PartnerExists(field="slug") from None
+    return partner
+
+
+def issue_token(
+    *, actor: Any, partner: Partner, fund: Fund, name: str = ""
+) -> tuple[PartnerToken, str]:
+    """A new token of ``partner`` for ``fund``. The clear token is returned here, once: only
+    its SHA-256 is stored, so it cannot be shown again."""
+    raw_token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic(durable=True):
+        _require_operator(actor, fund)
+        token = PartnerToken.objects.create(
+            partner=partner,
+            fund=fund,
+            name=name.strip(),
+            prefix=raw_token[:SHOWN_PREFIX_LENGTH],
+            token_hash=hash_token(raw_token),
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        audit.record(
+            actor=actor,
+            action="partner_token.issued",
+            obj=token,
+            # The prefix identifies the token to operators; the token and its hash stay out.
+            changes=audit.created(
+                {
+                    "partner": partner.slug,
+                    "fund": fund.slug,
+                    "name": token.name,
+                    "prefix": token.prefix,
+                }
+            ),
+            fund_id=fund.pk,
+        )
+    return token, raw_token
+
+
+def revoke_token(*, actor: Any, token: PartnerToken) -> PartnerToken:
+    """Refuse the token from now on. Its row stays, for the audit log and its last use."""
+    with transaction.atomic(durable=True):
+        token = selectors.lock_token(token.pk)
+        _require_operator(actor, token.fund)
+        if token.revoked_at is not None:
+            raise TokenAlreadyRevoked()
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(
+            actor=actor,
+            action="partner_token.revoked",
+            obj=token,
+            changes={"revoked_at": {"before": None, "after": token.revoked_at.isoformat()}},
+            fund_id=token.fund_id,
+        )
+    return token
+
+
+def authenticate(raw_token: str) -> PartnerToken | None:
+    """The active token (with its partner and fund) whose hash matches, else ``None``."""
+    if not raw_token.startswith(TOKEN_PREFIX):
+        return None
+    token = selectors.active_token_by_hash(hash_token(raw_token))
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        # A plain UPDATE outside any transaction, once a minute at most: not worth an audit event.
+        PartnerToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def queue_status_webhook(*, application_id: int, status: str) -> WebhookDelivery | None:
+    """Record the status change for the partner's webhook (if the application came from a
+    partner that has one) and enqueue its delivery, in one transaction: with the database
+    tasks backend, the delivery and its task are stored together or not at all."""
+    from entraide.intake.tasks import deliver_webhook
+
+    target = selectors.webhook_target(application_id)
+    if target is None:
+        return None
+    with transaction.atomic(durable=True):
+        delivery = WebhookDelivery.objects.create(
+            partner_id=target.partner_id,
+            application_id=application_id,
+            event=STATUS_CHANGED,
+            payload={
+                "event": STATUS_CHANGED,
+                "reference": target.reference,
+                "status": status,
+                "occurred_at": timezone.now().isoformat(),
+            },
+        )
+        deliver_webhook.enqueue(delivery.pk)
+    return delivery
+
+
+def record_delivery_attempt(
+    *, delivery: WebhookDelivery, error: str | None, now: dt.datetime | None = None
+) -> dt.datetime | None:
+    """Count an attempt; returns when to try again, or ``None`` when there is nothing more to
+    do (delivered, failed for good, or this attempt was already counted by another run)."""
+    now = now or timezone.now()
+    attempts = delivery.attempts + 1
+    changes: dict[str, Any] = {"attempts": attempts}
+    retry_at: dt.datetime | None = None
+    if error is None:
+        changes |= {"status": WebhookDelivery.Status.DELIVERED, "delivered_at": now}
+    else:
+        changes["last_error"] = error[:2000]
+        if attempts >= WEBHOOK_MAX_ATTEMPTS:
+            changes["status"] = WebhookDelivery.Status.FAILED
+        else:
+            retry_at = now + WEBHOOK_FIRST_RETRY * 2 ** (attempts - 1)
+    # Conditional on the attempt counted: a task run twice counts (and re-enqueues) once.
+    counted = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempts=delivery.attempts
+    ).update(**changes)
+    return retry_at if counted else None
