@@ -30,11 +30,12 @@ class AccessibleForm(forms.Form):
     def describe_fields(self) -> None:
         """Tie help and error texts to the fields; call again after adding fields."""
         for name, field in self.fields.items():
+            auto_id = self[name].auto_id  # the id the templates give, prefix included
             described = []
             if field.help_text:
-                described.append(f"id_{name}_helptext")
+                described.append(f"{auto_id}_helptext")
             if self.is_bound and name in self.errors:
-                described.append(f"id_{name}_error")
+                described.append(f"{auto_id}_error")
                 field.widget.attrs["aria-invalid"] = "true"
             if described:
                 field.widget.attrs["aria-describedby"] = " ".join(described)

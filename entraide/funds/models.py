@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from entraide.core.money import CURRENCY_CHOICES
+from entraide.funds.window import is_open_at
 
 
 class Fund(models.Model):
@@ -31,8 +32,20 @@ class Fund(models.Model):
     standard_amount = models.DecimalField(_("standard grant"), max_digits=14, decimal_places=2)
     opens_on = models.DateField(_("applications open on"))
     closes_on = models.DateField(_("applications close on"))
+    # The window opens at opens_on + opening_time and closes at closes_on + closing_time, on
+    # the fund's clock (time_zone); the closing minute is still open (entraide.funds.window).
+    opening_time = models.TimeField(_("applications open at"), default=dt.time(0, 0))
+    closing_time = models.TimeField(_("applications close at"), default=dt.time(23, 59))
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The public page's own texts, in both languages; blank: generated from the rules or a
+    # default text (entraide.funds.public).
+    summary_fr = models.TextField(_("who it is for (French)"), blank=True)
+    summary_en = models.TextField(_("who it is for (English)"), blank=True)
+    privacy_notice_fr = models.TextField(_("privacy notice (French)"), blank=True)
+    privacy_notice_en = models.TextField(_("privacy notice (English)"), blank=True)
+    operator_name = models.CharField(_("operator"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail address"), blank=True)
 
     class Meta:
         verbose_name = _("fund")
@@ -46,7 +59,11 @@ class Fund(models.Model):
                 condition=models.Q(standard_amount__gt=0), name="fund_standard_amount_positive"
             ),
             models.CheckConstraint(
-                condition=models.Q(closes_on__gte=models.F("opens_on")), name="fund_window_ordered"
+                condition=models.Q(closes_on__gt=models.F("opens_on"))
+                | models.Q(
+                    closes_on=models.F("opens_on"), closing_time__gte=models.F("opening_time")
+                ),
+                name="fund_window_ordered",
             ),
         ]
 
@@ -57,8 +74,8 @@ class Fund(models.Model):
         return (now or timezone.now()).astimezone(ZoneInfo(self.time_zone)).date()
 
     def is_open(self, now: dt.datetime | None = None) -> bool:
-        """The window is inclusive at both ends, in the fund's own time zone."""
-        return self.opens_on <= self.local_today(now) <= self.closes_on
+        """From the opening instant to the end of the closing minute, on the fund's clock."""
+        return is_open_at(self, now)
 
 
 class FundRole(models.Model):
@@ -90,3 +107,57 @@ class FundRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} — {self.fund}"
+
+
+class FundDocumentRequirement(models.Model):
+    """A document the fund asks applicants for, as its public page lists it."""
+
+    fund = models.ForeignKey(
+        Fund,
+        verbose_name=_("fund"),
+        on_delete=models.CASCADE,
+        related_name="document_requirements",
+    )
+    code = models.SlugField(
+        _("code"),
+        max_length=60,
+        help_text=_("A short identifier that stays the same when the wording changes."),
+    )
+    label_fr = models.CharField(_("document (French)"), max_length=200)
+    label_en = models.CharField(_("document (English)"), max_length=200)
+    help_fr = models.TextField(_("explanation (French)"), blank=True)
+    help_en = models.TextField(_("explanation (English)"), blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("document requirement")
+        verbose_name_plural = _("document requirements")
+        ordering = ("position", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "code"], name="fund_document_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class FundQuestion(models.Model):
+    """A question of the public page's FAQ, with its answer."""
+
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("fund"), on_delete=models.CASCADE, related_name="faq"
+    )
+    question_fr = models.CharField(_("question (French)"), max_length=300)
+    question_en = models.CharField(_("question (English)"), max_length=300)
+    answer_fr = models.TextField(_("answer (French)"))
+    answer_en = models.TextField(_("answer (English)"))
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("frequently asked question")
+        verbose_name_plural = _("frequently asked questions")
+        ordering = ("position", "pk")
+
+    def __str__(self) -> str:
+        return self.question_en

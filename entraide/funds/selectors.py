@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from entraide.core.errors import PermissionDenied
-from entraide.funds.models import Fund
+from entraide.funds.models import Fund, FundDocumentRequirement, FundQuestion
 from entraide.funds.permissions import Capability, funds_with_capability, is_back_office_user
 
 
@@ -50,3 +50,20 @@ def lock_fund(fund_id: int) -> Fund:
 
 def fund_by_slug(slug: str) -> Fund | None:
     return Fund.objects.filter(slug=slug).first()
+
+
+def document_requirements(fund: Fund) -> list[FundDocumentRequirement]:
+    """The documents the fund asks for, in the order its public page lists them."""
+    return list(fund.document_requirements.order_by("position", "pk"))
+
+
+def frequently_asked(fund: Fund) -> list[FundQuestion]:
+    """The fund's own FAQ, in order (empty: the public page shows a default one)."""
+    return list(fund.faq.order_by("position", "pk"))
+
+
+def text_in(obj: Any, name: str, language: str) -> str:
+    """The French or English text of ``obj`` (``name_fr`` / ``name_en``) for ``language``,
+    or the other language's when it is blank."""
+    first, other = ("en", "fr") if language.startswith("en") else ("fr", "en")
+    return str(getattr(obj, f"{name}_{first}") or getattr(obj, f"{name}_{other}"))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -12,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
 from entraide.core.errors import PermissionDenied, ValidationFailed
-from entraide.funds.models import Fund, FundRole
-from entraide.funds.permissions import Capability, can_create_funds, has_capability
+from entraide.funds.models import Fund, FundDocumentRequirement, FundQuestion, FundRole
+from entraide.funds.permissions import Capability, can_create_funds, has_capability, require
 
 FUND_AUDITED_FIELDS = (
     "slug",
@@ -22,10 +25,38 @@ FUND_AUDITED_FIELDS = (
     "budget",
     "standard_amount",
     "opens_on",
+    "opening_time",
     "closes_on",
+    "closing_time",
     "time_zone",
     "programme_id",
 )
+PUBLIC_PAGE_FIELDS = (
+    "summary_fr",
+    "summary_en",
+    "privacy_notice_fr",
+    "privacy_notice_en",
+    "operator_name",
+    "contact_email",
+    "opening_time",
+    "closing_time",
+)
+# Texts written in both languages or in neither: the page is complete in French and English.
+PAIRED_TEXTS = (("summary_fr", "summary_en"), ("privacy_notice_fr", "privacy_notice_en"))
+
+
+def _check_window(
+    opens_on: dt.date, opening_time: dt.time, closes_on: dt.date, closing_time: dt.time
+) -> None:
+    if closes_on < opens_on:
+        raise ValidationFailed(
+            _("The window must close on or after the day it opens."), field="closes_on"
+        )
+    if closes_on == opens_on and closing_time < opening_time:
+        raise ValidationFailed(
+            _("On a one-day window, applications must close after they open."),
+            field="closing_time",
+        )
 
 
 def create_fund(
@@ -38,15 +69,14 @@ def create_fund(
     standard_amount: Decimal,
     opens_on: dt.date,
     closes_on: dt.date,
+    opening_time: dt.time = dt.time(0, 0),
+    closing_time: dt.time = dt.time(23, 59),
     time_zone: str = "Europe/Paris",
     description: str = "",
     programme_id: int | None = None,
 ) -> Fund:
     """Open a new fund; the person who creates it becomes its operator admin."""
-    if closes_on < opens_on:
-        raise ValidationFailed(
-            _("The window must close on or after the day it opens."), field="closes_on"
-        )
+    _check_window(opens_on, opening_time, closes_on, closing_time)
     if time_zone not in zoneinfo.available_timezones():
         raise ValidationFailed(_("Unknown time zone."), field="time_zone")
     if budget < 0:
@@ -65,7 +95,9 @@ def create_fund(
             budget=budget,
             standard_amount=standard_amount,
             opens_on=opens_on,
+            opening_time=opening_time,
             closes_on=closes_on,
+            closing_time=closing_time,
             time_zone=time_zone,
             description=description,
             programme_id=programme_id,
@@ -104,3 +136,121 @@ def _grant(*, actor: Any, fund: Fund, user: Any, role: str) -> FundRole:
         fund_id=fund.pk,
     )
     return fund_role
+
+
+@dataclass(frozen=True)
+class DocumentRequirementInput:
+    code: str
+    label_fr: str
+    label_en: str
+    help_fr: str = ""
+    help_en: str = ""
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    question_fr: str
+    question_en: str
+    answer_fr: str
+    answer_en: str
+
+
+DOCUMENT_FIELDS = tuple(f.name for f in dataclasses.fields(DocumentRequirementInput))
+FAQ_FIELDS = tuple(f.name for f in dataclasses.fields(FaqEntry))
+
+
+def _public_page_state(fund: Fund) -> dict[str, Any]:
+    return {
+        **audit.snapshot(fund, PUBLIC_PAGE_FIELDS),
+        "documents": [
+            {name: getattr(row, name) for name in DOCUMENT_FIELDS}
+            for row in fund.document_requirements.order_by("position", "pk")
+        ],
+        "faq": [
+            {name: getattr(row, name) for name in FAQ_FIELDS}
+            for row in fund.faq.order_by("position", "pk")
+        ],
+    }
+
+
+def update_public_page(
+    *,
+    actor: Any,
+    fund: Fund,
+    summary_fr: str = "",
+    summary_en: str = "",
+    privacy_notice_fr: str = "",
+    privacy_notice_en: str = "",
+    operator_name: str = "",
+    contact_email: str = "",
+    opening_time: dt.time | None = None,
+    closing_time: dt.time | None = None,
+    documents: Sequence[DocumentRequirementInput] = (),
+    faq: Sequence[FaqEntry] = (),
+) -> Fund:
+    """Set the public page's texts, the window's times, the documents asked for and the FAQ
+    (each list replaces the previous one, in its order). Saving what is already there changes
+    and records nothing."""
+    texts = {
+        "summary_fr": summary_fr.strip(),
+        "summary_en": summary_en.strip(),
+        "privacy_notice_fr": privacy_notice_fr.strip(),
+        "privacy_notice_en": privacy_notice_en.strip(),
+        "operator_name": operator_name.strip(),
+        "contact_email": contact_email.strip(),
+    }
+    for french, english in PAIRED_TEXTS:
+        if bool(texts[french]) != bool(texts[english]):
+            blank = english if texts[french] else french
+            raise ValidationFailed(
+                _("Write this text in both languages, or leave both blank."), field=blank
+            )
+    codes = [document.code for document in documents]
+    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    if repeated:
+        raise ValidationFailed(
+            _("Each document needs its own code; used more than once: %(codes)s.")
+            % {"codes": ", ".join(repeated)},
+            field="documents",
+        )
+    with transaction.atomic(durable=True):
+        require(actor, fund, Capability.MANAGE_FUND)
+        fund = Fund.objects.select_for_update().get(pk=fund.pk)
+        times = {
+            "opening_time": fund.opening_time if opening_time is None else opening_time,
+            "closing_time": fund.closing_time if closing_time is None else closing_time,
+        }
+        _check_window(fund.opens_on, times["opening_time"], fund.closes_on, times["closing_time"])
+        before = _public_page_state(fund)
+        after = {
+            **before,
+            **texts,
+            **times,
+            "documents": [dataclasses.asdict(document) for document in documents],
+            "faq": [dataclasses.asdict(entry) for entry in faq],
+        }
+        changes = audit.diff(before, after)
+        if not changes:
+            return fund
+        for name, value in {**texts, **times}.items():
+            setattr(fund, name, value)
+        fund.save(update_fields=[*texts, *times])
+        fund.document_requirements.all().delete()
+        FundDocumentRequirement.objects.bulk_create(
+            FundDocumentRequirement(fund=fund, position=position, **dataclasses.asdict(document))
+            for position, document in enumerate(documents, start=1)
+        )
+        fund.faq.all().delete()
+        FundQuestion.objects.bulk_create(
+            FundQuestion(fund=fund, position=position, **dataclasses.asdict(entry))
+            for position, entry in enumerate(faq, start=1)
+        )
+        audit.record(
+            actor=actor,
+            action="fund.public_page_updated",
+            obj=fund,
+            changes=changes,
+            fund_id=fund.pk,
+        )
+    return fund

@@ -92,6 +92,16 @@ DateRef = dt.date | Literal["evaluation_date"]
 
 
 @dataclass(frozen=True)
+class Ask:
+    """The question that stands in for an evidence aggregate when the fund has no records of
+    the applicant (the self-check, the declared facts of an application)."""
+
+    type: str  # count, number, money or boolean (yes counts as 1, no as 0)
+    label: Text
+    help: Text | None
+
+
+@dataclass(frozen=True)
 class Window:
     start: DateRef
     end: DateRef
@@ -121,6 +131,7 @@ class Aggregate:
     at: DateRef | None = None
     signed: Window | None = None
     count: str = "dates"
+    ask: Ask | None = None
 
 
 @dataclass(frozen=True)
@@ -310,6 +321,12 @@ def _text(data: dict[str, str] | None) -> Text | None:
     return Text(fr=data["fr"], en=data["en"]) if data else None
 
 
+def _ask(data: dict[str, Any] | None) -> Ask | None:
+    if not data:
+        return None
+    return Ask(type=data["type"], label=Text(**data["label"]), help=_text(data.get("help")))
+
+
 def _date_ref(value: str) -> DateRef:
     return "evaluation_date" if value == EVALUATION_DATE else dt.date.fromisoformat(value)
 
@@ -441,6 +458,7 @@ class _Builder:
             at=_date_ref(item["at"]) if "at" in item else None,
             signed=_window(item.get("signed")),
             count=item.get("count", "dates"),
+            ask=_ask(item.get("ask")),
         )
         for key, window in (
             ("window", aggregate.window),

@@ -25,6 +25,7 @@ from entraide.rules.document import (
     NoneOf,
     Ref,
     RuleDocument,
+    combination_criteria,
 )
 from entraide.rules.expressions import evaluate as evaluate_expression
 from entraide.rules.expressions import names_in
@@ -190,7 +191,16 @@ def evaluate(
     at: dt.date,
     language: str = "fr",
 ) -> Evaluation:
-    values = {**measured_values(document, evidence, at), **facts}
+    return evaluate_values(document, {**measured_values(document, evidence, at), **facts}, language)
+
+
+def evaluate_values(
+    document: RuleDocument, values: Mapping[str, Any], language: str = "fr"
+) -> Evaluation:
+    """Evaluate with every name's value given: parameters, ``evaluation_date``, facts and
+    aggregates (``None`` is unknown), wherever they come from (records or the applicant's
+    answers)."""
+    values = dict(values)
     passed = {c.id: evaluate_expression(c.test, values) is True for c in document.criteria}
     excluded = any(passed[criterion_id] for criterion_id in document.exclusions)
     eligible = holds(document.eligibility, passed) and not excluded
@@ -309,3 +319,39 @@ def explain(
         return format_value(value, language, currency)
 
     return PLACEHOLDER.sub(substitute, template.get(language))
+
+
+# -- what decided ------------------------------------------------------------------------------
+
+
+def _reasons(combination: Combination, passed: Mapping[str, bool], holding: bool) -> set[str]:
+    """The criteria whose results make ``combination`` hold (``holding``) or fail."""
+    match combination:
+        case Ref(criterion=criterion):
+            return {criterion}
+        case AllOf(items=items):
+            # holds because every item holds; fails because of the items that fail
+            chosen = items if holding else [i for i in items if not holds(i, passed)]
+        case AnyOf(items=items):
+            chosen = [i for i in items if holds(i, passed)] if holding else items
+        case NoneOf(item=item):
+            return _reasons(item, passed, not holding)
+        case _:
+            raise AssertionError(combination)
+    return set().union(*(_reasons(item, passed, holding) for item in chosen))
+
+
+def deciding_criteria(document: RuleDocument, evaluation: Evaluation) -> list[CriterionResult]:
+    """The criteria that explain the outcome, in document order. Eligible: those that make the
+    eligibility hold, the exclusions escaped and the criteria that bear only on the amount.
+    Not eligible: those that make the eligibility fail, and the exclusions met."""
+    passed = {c.id: c.passed for c in evaluation.criteria}
+    eligibility_holds = holds(document.eligibility, passed)
+    chosen = _reasons(document.eligibility, passed, eligibility_holds)
+    if evaluation.eligible:
+        chosen |= {c.id for c in document.criteria} - combination_criteria(document.eligibility)
+    elif eligibility_holds:
+        chosen = {c for c in document.exclusions if passed[c]}
+    else:
+        chosen |= {c for c in document.exclusions if passed[c]}
+    return [c for c in evaluation.criteria if c.id in chosen]

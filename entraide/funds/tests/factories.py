@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from entraide.accounts.tests.factories import UserFactory
-from entraide.funds.models import Fund, FundRole
+from entraide.funds.models import Fund, FundDocumentRequirement, FundQuestion, FundRole
 
 
 class FundFactory(factory.django.DjangoModelFactory[Fund]):
@@ -31,3 +31,26 @@ class FundRoleFactory(factory.django.DjangoModelFactory[FundRole]):
     fund = factory.SubFactory(FundFactory)
     user = factory.SubFactory(UserFactory)
     role = FundRole.Role.REVIEWER
+
+
+class FundDocumentRequirementFactory(factory.django.DjangoModelFactory[FundDocumentRequirement]):
+    class Meta:
+        model = FundDocumentRequirement
+
+    fund = factory.SubFactory(FundFactory)
+    code = factory.Sequence(lambda n: f"document-{n}")
+    label_fr = factory.Sequence(lambda n: f"Justificatif {n}")
+    label_en = factory.Sequence(lambda n: f"Proof {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class FundQuestionFactory(factory.django.DjangoModelFactory[FundQuestion]):
+    class Meta:
+        model = FundQuestion
+
+    fund = factory.SubFactory(FundFactory)
+    question_fr = factory.Sequence(lambda n: f"Question {n} ?")
+    question_en = factory.Sequence(lambda n: f"Question {n}?")
+    answer_fr = "Réponse."
+    answer_en = "Answer."
+    position = factory.Sequence(lambda n: n)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from entraide.accounts.services import fund_operators_group
 from entraide.accounts.tests.factories import UserFactory
@@ -58,6 +59,14 @@ def test_a_person_without_the_operator_permission_cannot_create_a_fund() -> None
     [
         ({"closes_on": dt.date(2020, 4, 1)}, "closes_on"),
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
+        (
+            {
+                "closes_on": dt.date(2020, 4, 15),
+                "opening_time": dt.time(14, 0),
+                "closing_time": dt.time(13, 59),
+            },
+            "closing_time",
+        ),
         ({"standard_amount": Decimal("0")}, "standard_amount"),
         ({"budget": Decimal("-1")}, "budget"),
     ],
@@ -68,6 +77,28 @@ def test_invalid_fund_is_refused_on_the_right_field(
     with pytest.raises(ValidationFailed) as refused:
         create_fund(actor=operator, **fund_values(**overrides))
     assert refused.value.field == field
+
+
+def test_a_fund_opens_and_closes_at_its_times_audited_with_the_window(operator: Any) -> None:
+    fund = create_fund(
+        actor=operator,
+        **fund_values(opening_time=dt.time(9, 30), closing_time=dt.time(18, 0)),
+    )
+    assert (fund.opening_time, fund.closing_time) == (dt.time(9, 30), dt.time(18, 0))
+    created = AuditEvent.objects.get(action="fund.created")
+    assert created.changes["opening_time"] == {"before": None, "after": "09:30:00"}
+    # 09:30 in Paris on 15 April 2020 is 07:30 UTC
+    assert not fund.is_open(dt.datetime(2020, 4, 15, 7, 29, tzinfo=dt.UTC))
+    assert fund.is_open(dt.datetime(2020, 4, 15, 7, 30, tzinfo=dt.UTC))
+
+
+def test_the_database_refuses_a_one_day_window_that_closes_before_it_opens() -> None:
+    fund = FundFactory(opens_on=dt.date(2020, 4, 15), closes_on=dt.date(2020, 4, 15))
+    fund.opening_time, fund.closing_time = dt.time(12, 0), dt.time(11, 0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fund.save()
+    fund.closing_time = dt.time(12, 0)  # open for that one minute
+    fund.save()
 
 
 def test_slug_must_be_unique(operator: Any) -> None:

@@ -68,6 +68,10 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     #                                ano  app  own  oth  adm  rev  apr  fin  aud  rvB  opr
     ("get",    "home",               (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
     ("get",    "fund_page",          (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    # The self-check needs no account; an empty post shows the form again with its errors.
+    ("get",    "fund_self_check",    (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    ("post",   "fund_self_check",    (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    ("delete", "fund_self_check",    (NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "apply",              (IN,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
     ("delete", "apply",              (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "my_applications",    (IN,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
@@ -75,6 +79,13 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     ("get",    "staff_home",         (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
     ("get",    "fund_create",        (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
     ("delete", "fund_create",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # The public page's texts: the fund's operator admin only (an empty post: shown again).
+    ("get",    "fund_public_page_edit",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "fund_public_page_edit",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "fund_public_page_edit",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "fund_dashboard",     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
     ("get",    "application_list",   (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
     ("get",    "staff_application",  (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
@@ -178,6 +189,8 @@ class World:
 URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "home": lambda w: {},
     "fund_page": lambda w: {"slug": w.fund.slug},
+    "fund_self_check": lambda w: {"slug": w.fund.slug},
+    "fund_public_page_edit": lambda w: {"slug": w.fund.slug},
     "apply": lambda w: {"slug": w.fund.slug},
     "my_applications": lambda w: {},
     "application_status": lambda w: {"reference": w.application.reference},
@@ -307,7 +320,9 @@ def _fund_data(**overrides: str) -> dict[str, str]:
         "budget": "250000.00",
         "standard_amount": "800.00",
         "opens_on": today.isoformat(),
+        "opening_time": "09:00",
         "closes_on": (today + dt.timedelta(days=60)).isoformat(),
+        "closing_time": "23:59",
         "time_zone": "Europe/Paris",
     }
     data.update(overrides)
@@ -327,6 +342,7 @@ def test_creating_a_fund_redirects_to_its_dashboard_and_makes_the_creator_its_op
     assert response["Location"] == reverse("fund_dashboard", kwargs={"slug": fund.slug})
     assert fund.budget == Decimal("250000.00")
     assert fund.standard_amount == Decimal("800.00")
+    assert (fund.opening_time, fund.closing_time) == (dt.time(9, 0), dt.time(23, 59))
     assert list(FundRole.objects.filter(fund=fund).values_list("user", "role")) == [
         (creator.pk, Role.OPERATOR_ADMIN)
     ]
