@@ -3,17 +3,27 @@ from django.urls import include, path
 
 from entraide.applications import views as portal
 from entraide.funds import views as funds
+from entraide.intake import views as intake
+from entraide.intake.api import api as intake_api
 from entraide.review import views as review
 from entraide.rules import views as rules
 
 urlpatterns = [
     path("", portal.home, name="home"),
-    path("funds/<slug:slug>/", portal.fund_page, name="fund_page"),
+    path("funds/<slug:slug>/", funds.public_page, name="fund_page"),
+    path("funds/<slug:slug>/check/", funds.self_check, name="fund_self_check"),
     path("funds/<slug:slug>/apply/", portal.apply, name="apply"),
+    path("funds/<slug:slug>/apply/<str:step>/", portal.apply_step, name="apply_step"),
+    path("documents/<int:document_id>/", portal.document_download, name="document_download"),
     path("me/applications/", portal.my_applications, name="my_applications"),
     path("me/applications/<str:reference>/", portal.application_status, name="application_status"),
     path("staff/", funds.staff_home, name="staff_home"),
     path("staff/funds/new/", funds.fund_create, name="fund_create"),
+    path(
+        "staff/funds/<slug:slug>/public-page/",
+        funds.public_page_edit,
+        name="fund_public_page_edit",
+    ),
     path("staff/funds/<slug:slug>/", review.fund_dashboard, name="fund_dashboard"),
     path("staff/funds/<slug:slug>/applications/", review.application_list, name="application_list"),
     path(
@@ -25,6 +35,11 @@ urlpatterns = [
         "staff/funds/<slug:slug>/applications/<str:reference>/evaluate/",
         review.evaluate_again,
         name="staff_application_evaluate",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/messages/",
+        review.write_to_applicant,
+        name="staff_application_message",
     ),
     path("staff/funds/<slug:slug>/exports/", review.export_start, name="export_start"),
     path(
@@ -63,6 +78,23 @@ urlpatterns = [
         rules.rule_reevaluation_status,
         name="rule_reevaluation_status",
     ),
+    path("staff/funds/<slug:slug>/partners/", intake.partner_list, name="intake_partners"),
+    path(
+        "staff/funds/<slug:slug>/partners/tokens/new/",
+        intake.token_new,
+        name="intake_token_new",
+    ),
+    path(
+        "staff/funds/<slug:slug>/partners/tokens/<int:token_id>/revoke/",
+        intake.token_revoke,
+        name="intake_token_revoke",
+    ),
+    path(
+        "staff/funds/<slug:slug>/partners/<slug:partner>/secret/",
+        intake.partner_secret,
+        name="intake_partner_secret",
+    ),
+    path("api/", intake_api.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

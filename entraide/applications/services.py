@@ -140,7 +140,15 @@ def submit_application(
     )
     try:
         with transaction.atomic(durable=True):
-            _check_not_applied(fund, data.nir, one_per_programme)
+            try:
+                _check_not_applied(fund, data.nir, one_per_programme)
+            except AlreadyApplied:
+                # The same submission from another tab may have committed since the first
+                # look: then it is this submission's result, not someone else's application.
+                first = _first_submission(actor, partner, idempotency_key, request_digest)
+                if first is not None:
+                    return Submitted(first, created=False)
+                raise
             application = Application.objects.create(
                 reference=new_reference("A"),
                 fund=fund,
@@ -335,6 +343,10 @@ def submit_draft(
         if code not in present
     ]
     if missing:
+        # Another tab may just have submitted this draft (its documents went with it).
+        first = _first_submission(actor, None, str(idempotency_key), "")
+        if first is not None:
+            return Submitted(first, created=False)
         raise SubmissionInvalid(missing)
     return submit_application(
         actor=actor,

@@ -30,7 +30,7 @@ class AccessibleForm(forms.Form):
     def describe_fields(self) -> None:
         """Tie help and error texts to the fields; call again after adding fields."""
         for name, field in self.fields.items():
-            auto_id = self[name].auto_id  # the id the templates give, prefix included
+            auto_id = self._auto_id_of(name)
             described = []
             if field.help_text:
                 described.append(f"{auto_id}_helptext")
@@ -39,3 +39,11 @@ class AccessibleForm(forms.Form):
                 field.widget.attrs["aria-invalid"] = "true"
             if described:
                 field.widget.attrs["aria-describedby"] = " ".join(described)
+
+    def _auto_id_of(self, name: str) -> str:
+        # BoundField.auto_id's rule, without creating the bound field: it would copy the help
+        # text now, and forms that set help texts after __init__ would never show them.
+        html_name = self.add_prefix(name)
+        if self.auto_id and "%s" in str(self.auto_id):
+            return str(self.auto_id) % html_name
+        return html_name if self.auto_id else ""

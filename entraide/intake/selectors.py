@@ -1,14 +1,17 @@
-"""Reading what a partner may see: its own applications to the fund of its token, nothing else."""
+"""Reading what a partner may see: its own applications to the fund of its token, nothing else;
+and, for a fund's operator, the partners working with the fund and their tokens."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from entraide.applications.models import Application
+from entraide.funds.models import Fund
 from entraide.intake.models import Partner, PartnerToken, WebhookDelivery
 
 MAX_PAGE_SIZE = 100
@@ -36,6 +39,73 @@ def partner_by_slug(slug: str) -> Partner | None:
 
 def partners_with_tokens() -> list[Partner]:
     return list(Partner.objects.prefetch_related("tokens__fund").order_by("slug"))
+
+
+def has_active_token(*, partner: Partner, fund: Fund) -> bool:
+    return PartnerToken.objects.filter(partner=partner, fund=fund, revoked_at__isnull=True).exists()
+
+
+def all_partners() -> QuerySet[Partner]:
+    """Every partner, to pick from when issuing a token: one partner works with several funds,
+    so it is registered once (its name is not a secret; its tokens and secret are)."""
+    return Partner.objects.order_by("name", "slug")
+
+
+@dataclass(frozen=True)
+class FundPartner:
+    """A partner as a fund's operator sees it: its tokens for this fund only."""
+
+    partner: Partner
+    tokens: list[PartnerToken]
+    submitted: int
+
+    @property
+    def has_active_token(self) -> bool:
+        return any(token.revoked_at is None for token in self.tokens)
+
+
+def partners_of_fund(fund: Fund) -> list[FundPartner]:
+    """The partners holding (or having held) a token for ``fund``, with those tokens (newest
+    first, with who issued them) and the number of applications each submitted to ``fund``,
+    in two queries whatever their number."""
+    submitted = (
+        Application.objects.filter(fund=fund, partner=OuterRef("pk"))
+        .order_by()
+        .values("partner")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    tokens = (
+        PartnerToken.objects.filter(fund=fund).select_related("created_by").order_by("-created_at")
+    )
+    partners = (
+        Partner.objects.filter(pk__in=PartnerToken.objects.filter(fund=fund).values("partner_id"))
+        .annotate(submitted=Coalesce(Subquery(submitted, output_field=IntegerField()), 0))
+        .prefetch_related(Prefetch("tokens", queryset=tokens, to_attr="fund_tokens"))
+        .order_by("name", "slug")
+    )
+    return [
+        FundPartner(partner=partner, tokens=partner.fund_tokens, submitted=partner.submitted)
+        for partner in partners
+    ]
+
+
+def partner_of_fund(fund: Fund, slug: str) -> Partner:
+    """404 for a partner that never held a token for ``fund``: another fund's partners are not
+    this fund's operator's business."""
+    return get_object_or_404(
+        Partner.objects.filter(pk__in=PartnerToken.objects.filter(fund=fund).values("partner_id")),
+        slug=slug,
+    )
+
+
+def token_of_fund(fund: Fund, token_id: int) -> PartnerToken:
+    """404 for a token of another fund."""
+    return get_object_or_404(
+        PartnerToken.objects.select_related("partner", "fund", "created_by"),
+        fund=fund,
+        pk=token_id,
+    )
 
 
 def applications_of_partner(token: PartnerToken) -> QuerySet[Application]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
-from entraide.core.errors import DomainError, PermissionDenied, ValidationFailed
+from entraide.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, require
 from entraide.intake import selectors
@@ -45,12 +45,18 @@ class TokenAlreadyRevoked(DomainError):
     default_message = _("This token has already been revoked.")
 
 
+class PartnerNotOfFund(NotFound):
+    code = "partner_not_of_fund"
+    default_message = _("This partner holds no active token for this fund.")
+
+
 def hash_token(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
 def _require_operator(actor: Any, fund: Fund | None = None) -> None:
-    """A person acting must manage the fund (or, for a partner, be allowed to create funds)."""
+    """A person acting must manage the fund; without a fund (a partner registered for no fund
+    in particular), be allowed to create funds."""
     if actor is None:
         return
     if fund is None:
@@ -60,8 +66,14 @@ def _require_operator(actor: Any, fund: Fund | None = None) -> None:
     require(actor, fund, Capability.MANAGE_FUND)
 
 
-def create_partner(*, actor: Any, name: str, slug: str, webhook_url: str = "") -> Partner:
-    """Register a partner system; its webhook signing secret is generated here."""
+def create_partner(
+    *, actor: Any, name: str, slug: str, webhook_url: str = "", fund: Fund | None = None
+) -> Partner:
+    """Register a partner system; its webhook signing secret is generated here.
+
+    With ``fund``, the partner is registered to work with that fund, and managing the fund is
+    enough: its operator onboards the fund's partners without being allowed to create funds.
+    The partner gets nothing from it until a token for the fund is issued to it."""
     name, slug, webhook_url = name.strip(), slug.strip().lower(), webhook_url.strip()
     if not name:
         raise ValidationFailed(_("This field is required."), field="name")
@@ -80,7 +92,7 @@ def create_partner(*, actor: Any, name: str, slug: str, webhook_url: str = "") -
             ) from None
     try:
         with transaction.atomic(durable=True):
-            _require_operator(actor)
+            _require_operator(actor, fund)
             if Partner.objects.filter(slug=slug).exists():
                 raise PartnerExists(field="slug")
             partner = Partner.objects.create(name=name, slug=slug, webhook_url=webhook_url)
@@ -89,6 +101,7 @@ def create_partner(*, actor: Any, name: str, slug: str, webhook_url: str = "") -
                 action="partner.created",
                 obj=partner,
                 changes=audit.created(audit.snapshot(partner, ("name", "slug", "webhook_url"))),
+                fund_id=fund.pk if fund is not None else None,
             )
     except IntegrityError:
         raise PartnerExists(field="slug") from None
@@ -146,6 +159,24 @@ def revoke_token(*, actor: Any, token: PartnerToken) -> PartnerToken:
             fund_id=token.fund_id,
         )
     return token
+
+
+def reveal_webhook_secret(*, actor: Any, partner: Partner, fund: Fund) -> str:
+    """The partner's webhook signing secret, for an operator of a fund the partner works with
+    (an active token for it) to pass on. Each reveal is audited: the secret signs the events
+    of every fund the partner works with."""
+    with transaction.atomic(durable=True):
+        _require_operator(actor, fund)
+        if not selectors.has_active_token(partner=partner, fund=fund):
+            raise PartnerNotOfFund()
+        audit.record(
+            actor=actor,
+            action="partner.webhook_secret_shown",
+            obj=partner,
+            changes={},
+            fund_id=fund.pk,
+        )
+    return partner.webhook_secret
 
 
 def authenticate(raw_token: str) -> PartnerToken | None:

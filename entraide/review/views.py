@@ -8,12 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_tasks.base import TaskResult
 
 from entraide.applications import selectors as application_selectors
 from entraide.applications import services as application_services
+from entraide.applications.forms import StaffMessageForm
+from entraide.applications.models import Application
 from entraide.applications.tasks import export_fund_applications
 from entraide.audit import selectors as audit_selectors
 from entraide.core.errors import DomainError, PermissionDenied
@@ -28,6 +31,7 @@ from entraide.review import selectors, services
 from entraide.review.forms import ApplicationFilterForm, DecisionForm
 from entraide.rules import selectors as rules_selectors
 from entraide.rules import services as rules_services
+from entraide.rules.models import ApplicationEvaluation
 from entraide.rules.presenters import criteria_rows
 
 RECENT_ACTIVITY = 20
@@ -106,6 +110,24 @@ def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpR
             add_domain_error(form, error)
         else:
             return redirect("staff_application", slug=fund.slug, reference=application.reference)
+    return _render_detail(request, fund, application, granted, form=form, evaluation=evaluation)
+
+
+def _render_detail(
+    request: HttpRequest,
+    fund: Fund,
+    application: Application,
+    granted: frozenset[Capability],
+    *,
+    form: DecisionForm,
+    evaluation: ApplicationEvaluation | None,
+    message_form: StaffMessageForm | None = None,
+) -> HttpResponse:
+    can_decide = Capability.DECIDE in granted
+    language = _language()
+    labels = dict(_document_choices(fund, language))
+    if can_decide and message_form is None:
+        message_form = StaffMessageForm(documents=list(labels.items()))
     return render(
         request,
         "review/application_detail.html",
@@ -114,7 +136,17 @@ def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpR
             "application": application,
             "decision": selectors.decision_for(application.pk),
             "form": form,
-            "can_decide": Capability.DECIDE in granted,
+            "can_decide": can_decide,
+            "answers": application_selectors.declared_answers(application, language),
+            "documents": [
+                (labels.get(document.requirement, document.requirement), document)
+                for document in application.documents.all()
+            ],
+            "thread": [
+                (message, [labels.get(code, code) for code in message.requested_documents])
+                for message in application_selectors.messages_of(application)
+            ],
+            "message_form": message_form if can_decide else None,
             "can_evaluate": bool(granted & rules_services.EVALUATING_CAPABILITIES)
             and application.status in rules_services.PENDING_STATUSES
             and rules_selectors.has_published_rules(fund.pk),
@@ -126,6 +158,60 @@ def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpR
             "cancellations": evidence_selectors.cancellations_for(application.nir),
             "history": audit_selectors.events_for(application).select_related("actor"),
         },
+    )
+
+
+def _language() -> str:
+    return "en" if (get_language() or "fr").startswith("en") else "fr"
+
+
+def _document_choices(fund: Fund, language: str) -> list[tuple[str, str]]:
+    """``(code, label)`` of the documents the fund asks applicants for."""
+    return [
+        (r.code, str(fund_selectors.text_in(r, "label", language)))
+        for r in fund_selectors.document_requirements(fund)
+    ]
+
+
+@login_required
+@require_POST
+def write_to_applicant(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
+    """A message to the applicant, which may ask for information or documents (for those who
+    decide)."""
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
+    application = application_selectors.application_for_staff(request.user, fund, reference)
+    granted = capabilities(request.user, fund)
+    if Capability.DECIDE not in granted:
+        raise PermissionDenied()
+    form = StaffMessageForm(request.POST, documents=_document_choices(fund, _language()))
+    if form.is_valid():
+        try:
+            application_services.send_staff_message(
+                actor=request.user,
+                application=application,
+                body=form.cleaned_data["body"],
+                request_information=form.cleaned_data["request_information"],
+                requested_documents=form.cleaned_data.get("requested_documents", []),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, _("Your message was sent to the applicant."))
+            return redirect("staff_application", slug=fund.slug, reference=application.reference)
+    evaluation = rules_selectors.current_evaluation(application.pk)
+    decision_form = DecisionForm(
+        default_amount=services.default_amount(fund, evaluation),
+        from_evaluation=evaluation is not None and evaluation.eligible,
+        currency=fund.currency,
+    )
+    return _render_detail(
+        request,
+        fund,
+        application,
+        granted,
+        form=decision_form,
+        evaluation=evaluation,
+        message_form=form,
     )
 
 

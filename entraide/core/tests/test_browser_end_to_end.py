@@ -1,10 +1,10 @@
 """The thin end-to-end path, in a real browser, in French and in English.
 
 An operator creates a fund, a reviewer is given a role on it, an applicant signs up (verifying
-their e-mail address), applies and gets a receipt; the reviewer approves, and the applicant sees
-the approval. Each person chooses the page language with the switcher in the header (their
-browser asks for the other language, so the switch is what makes the difference), and every page
-visited is checked with axe-core.
+their e-mail address), applies step by step and gets a receipt; the reviewer approves, and the
+applicant sees the approval. Each person chooses the page language with the switcher in the
+header (their browser asks for the other language, so the switch is what makes the difference),
+and every page visited is checked with axe-core.
 
 Expected texts are read through Django's translation machinery, so the test holds whatever state
 the French catalog is in, while ``<html lang>`` proves which language each page was served in.
@@ -29,7 +29,7 @@ from django.utils.translation import gettext
 from entraide.accounts.services import create_account
 from entraide.applications.models import Application
 from entraide.core.money import format_money
-from entraide.demo.synthetic import make_nir
+from entraide.demo.synthetic import make_iban, make_nir
 from entraide.funds.models import Fund
 from entraide.funds.services import grant_fund_role
 from entraide.review.models import Decision
@@ -122,6 +122,11 @@ class Visit:
         self.check(r"/$")  # LOGIN_REDIRECT_URL: the home page
         self.page.get_by_role("button", name=self.t("Log out")).wait_for()
 
+    def save_and_continue(self, path_pattern: str) -> None:
+        """The main button of an application step, which leads to the next step."""
+        self.page.get_by_role("button", name=self.t("Save and continue")).click()
+        self.check(path_pattern)
+
     def follow(self, name: str, path_pattern: str, role: str = "link") -> None:
         self.page.get_by_role(role, name=name, exact=True).first.click()
         self.check(path_pattern)
@@ -205,17 +210,27 @@ def test_thin_path_in_a_browser(
 
     ap.follow(fund_name, rf"/funds/{slug}/$")
     assert ap.heading() == fund_name
-    ap.follow(ap.t("Apply"), rf"/funds/{slug}/apply/$")
+    ap.follow(ap.t("Apply"), rf"/funds/{slug}/apply/identity/$")
     birth_date = dt.date(1988, 4, 17)
     page = ap.page
     page.fill("#id_nir", make_nir(random.Random(1), birth_date, 1))
     page.fill("#id_first_name", "Camille")
     page.fill("#id_last_name", "Martin")
     page.fill("#id_birth_date", birth_date.isoformat())
-    page.select_option("#id_profession", "technician")
-    page.fill("#id_annual_resources", "14500")
+    ap.save_and_continue(rf"/funds/{slug}/apply/contact/$")
+    assert page.input_value("#id_email") == applicant_email  # the account's address
+    page.fill("#id_address_line", "12 rue des Studios")
+    page.fill("#id_postcode", "93200")
+    page.fill("#id_city", "Saint-Denis")
+    ap.save_and_continue(rf"/funds/{slug}/apply/situation/$")
+    page.check("input[name=profession][value=technician]")
+    ap.save_and_continue(rf"/funds/{slug}/apply/bank/$")
+    page.fill("#id_iban", make_iban(random.Random(1)))
+    assert page.input_value("#id_account_holder") == "Camille Martin"
+    ap.save_and_continue(rf"/funds/{slug}/apply/documents/$")
+    ap.save_and_continue(rf"/funds/{slug}/apply/review/$")
     page.check("#id_consent")
-    ap.submit()
+    ap.page.get_by_role("button", name=ap.t("Send my application")).click()
     ap.check(r"/me/applications/A-[0-9A-Z]{4}-[0-9A-Z]{4}/$")
     reference_match = REFERENCE.search(ap.heading())
     assert reference_match, ap.heading()
@@ -240,10 +255,14 @@ def test_thin_path_in_a_browser(
     rv.follow(reference, rf"/staff/funds/{slug}/applications/{reference}/$")
     assert status_text(rv) == rv.label(Application.Status.RECEIVED)
     rv.page.check("input[name=outcome][value=approved]")
-    rv.submit()
+    rv.page.get_by_role("button", name=rv.t("Record the decision")).click()
     rv.check(rf"/staff/funds/{slug}/applications/{reference}/$")
     assert status_text(rv) == rv.label(Application.Status.APPROVED)
-    decision = squash(rv.page.locator("main dl.facts").nth(1).inner_text())
+    decision = squash(
+        rv.page.locator("main h2", has_text=rv.t("Decision"))
+        .locator("xpath=following-sibling::dl[1]")
+        .inner_text()
+    )
     assert rv.label(Decision.Outcome.APPROVED) in decision
     with translation.override(lang):
         granted = squash(format_money(Decimal("500.00"), "EUR"))

@@ -16,12 +16,15 @@ from django.utils import timezone
 from entraide.accounts.models import User
 from entraide.accounts.services import fund_operators_group
 from entraide.accounts.tests.factories import UserFactory
-from entraide.applications.models import Application
+from entraide.applications import documents as document_store
+from entraide.applications.models import Application, ApplicationDocument
 from entraide.applications.tasks import export_fund_applications
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
+from entraide.intake.models import PartnerToken
+from entraide.intake.tests.factories import issued_token
 from entraide.rules.models import RuleSetVersion
 from entraide.rules.tasks import reevaluate_pending_applications
 from entraide.rules.tests.factories import RuleSetVersionFactory
@@ -72,8 +75,16 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     ("get",    "fund_self_check",    (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
     ("post",   "fund_self_check",    (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
     ("delete", "fund_self_check",    (NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "apply",              (IN,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    # Applying: to the first step left to do, or the page of the application already made.
+    ("get",    "apply",              (IN,  GO,  OK,  OK,  GO,  GO,  GO,  GO,  GO,  GO,  GO)),
     ("delete", "apply",              (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # A step without a draft yet: sent to start one.
+    ("get",    "apply_step",         (IN,  GO,  OK,  OK,  GO,  GO,  GO,  GO,  GO,  GO,  GO)),
+    ("post",   "apply_step",         (IN,  GO,  OK,  OK,  GO,  GO,  GO,  GO,  GO,  GO,  GO)),
+    ("delete", "apply_step",         (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # A document: its owner and the fund's staff.
+    ("get",    "document_download",  (IN,  NF,  OK,  NF,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "document_download",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "my_applications",    (IN,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
     ("get",    "application_status", (IN,  NF,  OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
     ("get",    "staff_home",         (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
@@ -92,6 +103,11 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     # An empty decision form: shown again with its errors to those who may decide (rev, apr).
     ("post",   "staff_application",  (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
     ("delete", "staff_application",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Writing to the applicant: those who decide (an empty message: shown again).
+    ("post",   "staff_application_message",
+                                     (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
+    ("get",    "staff_application_message",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("post",   "export_start",       (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  GO,  NF,  NF)),
     ("get",    "export_start",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "export_status",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  OK,  NF,  NF)),
@@ -123,6 +139,19 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
     ("get",    "rule_reevaluation_status",
                                      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "intake_partners",    (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "intake_token_new",   (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    # Empty: the form shown again.
+    ("post",   "intake_token_new",   (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "intake_token_new",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "intake_token_revoke",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "intake_token_revoke",
+                                     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "intake_partner_secret",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "intake_partner_secret",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
 ]
 # fmt: on
 
@@ -136,8 +165,10 @@ class World:
     fund: Fund = field(init=False)
     other_fund: Fund = field(init=False)
     application: Application = field(init=False)
+    document: ApplicationDocument = field(init=False)
     published: RuleSetVersion = field(init=False)
     draft: RuleSetVersion = field(init=False)
+    token: PartnerToken = field(init=False)
     actors: dict[str, User | None] = field(init=False)
     _export_task_id: str = field(init=False, default="")
     _reevaluation_task_id: str = field(init=False, default="")
@@ -148,6 +179,21 @@ class World:
         owner, other = UserFactory.create(), UserFactory.create()
         self.application = ApplicationFactory.create(fund=self.fund, applicant=owner)
         ApplicationFactory.create(fund=self.fund, applicant=other)
+        self.document = ApplicationDocument.objects.create(
+            fund=self.fund,
+            owner=owner,
+            application=self.application,
+            original_name="payslip.pdf",
+            stored_name="0" * 32 + ".pdf",
+            content_type="application/pdf",
+            size=4,
+            sha256="0" * 64,
+            scan=ApplicationDocument.Scan.CLEAN,
+            uploaded_at=timezone.now(),
+        )
+        path = document_store.path_of(self.document.stored_name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF")
         self.actors = {
             "anonymous": None,
             "applicant": UserFactory.create(),
@@ -162,6 +208,7 @@ class World:
             self.actors[role] = FundRoleFactory.create(fund=self.fund, role=role).user
         self.published = RuleSetVersionFactory.create(rule_set__fund=self.fund)
         self.draft = RuleSetVersionFactory.create(rule_set__fund=self.fund, status="draft")
+        self.token, _clear = issued_token(fund=self.fund)
 
     @property
     def export_task_id(self) -> str:
@@ -192,8 +239,18 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "fund_self_check": lambda w: {"slug": w.fund.slug},
     "fund_public_page_edit": lambda w: {"slug": w.fund.slug},
     "apply": lambda w: {"slug": w.fund.slug},
+    "apply_step": lambda w: {"slug": w.fund.slug, "step": "identity"},
+    "document_download": lambda w: {"document_id": w.document.pk},
+    "staff_application_message": lambda w: {
+        "slug": w.fund.slug,
+        "reference": w.application.reference,
+    },
     "my_applications": lambda w: {},
     "application_status": lambda w: {"reference": w.application.reference},
+    "intake_partners": lambda w: {"slug": w.fund.slug},
+    "intake_token_new": lambda w: {"slug": w.fund.slug},
+    "intake_token_revoke": lambda w: {"slug": w.fund.slug, "token_id": w.token.pk},
+    "intake_partner_secret": lambda w: {"slug": w.fund.slug, "partner": w.token.partner.slug},
     "staff_home": lambda w: {},
     "fund_create": lambda w: {},
     "fund_dashboard": lambda w: {"slug": w.fund.slug},
@@ -219,7 +276,8 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     },
 }
 
-EXCLUDED_URL_PREFIXES = ("accounts/", "i18n/", "admin/")
+# The API authenticates partners' tokens, not people: entraide/intake/tests cover who sees what.
+EXCLUDED_URL_PREFIXES = ("accounts/", "i18n/", "admin/", "api/")
 
 
 def _cases() -> Iterator[Any]:
@@ -242,9 +300,10 @@ def test_the_matrix_covers_every_url_of_the_site_but_accounts_i18n_and_admin() -
 
 
 @pytest.fixture
-def world(db: None, settings: Any, monkeypatch: Any) -> World:
+def world(db: None, settings: Any, monkeypatch: Any, tmp_path: Any) -> World:
     # Export pages read the task's result, which the immediate backend does not keep.
     settings.TASKS = DATABASE_TASKS
+    settings.DOCUMENTS_DIR = tmp_path / "documents"
     return World(monkeypatch)
 
 

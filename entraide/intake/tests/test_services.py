@@ -5,19 +5,22 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from entraide.accounts.services import fund_operators_group
 from entraide.accounts.tests.factories import UserFactory
 from entraide.audit.models import AuditEvent
 from entraide.core.errors import PermissionDenied, ValidationFailed
 from entraide.funds.models import FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
-from entraide.intake.models import PartnerToken
+from entraide.intake.models import Partner, PartnerToken
 from entraide.intake.services import (
     PartnerExists,
+    PartnerNotOfFund,
     TokenAlreadyRevoked,
     authenticate,
     create_partner,
     hash_token,
     issue_token,
+    reveal_webhook_secret,
     revoke_token,
 )
 from entraide.intake.tests.factories import PartnerFactory, issued_token
@@ -127,3 +130,53 @@ def test_last_use_is_written_at_most_once_a_minute(
     )
     with django_assert_num_queries(2):  # type: ignore[operator]
         authenticate(raw)
+
+
+def test_the_operator_admin_of_a_fund_registers_a_partner_for_it() -> None:
+    admin = FundRoleFactory(role=FundRole.Role.OPERATOR_ADMIN)
+    partner = create_partner(actor=admin.user, fund=admin.fund, name="Syndicat X", slug="x")
+    event = AuditEvent.objects.get(action="partner.created", object_id=str(partner.pk))
+    assert (event.actor, event.fund_id) == (admin.user, admin.fund.pk)
+
+
+def test_registering_a_partner_for_a_fund_takes_managing_that_fund() -> None:
+    fund = FundFactory()
+    refused = [
+        FundRoleFactory(role=role, fund=fund).user
+        for role in FundRole.Role
+        if role != FundRole.Role.OPERATOR_ADMIN
+    ]
+    refused.append(FundRoleFactory(role=FundRole.Role.OPERATOR_ADMIN).user)  # another fund's
+    creator = UserFactory()
+    creator.groups.add(fund_operators_group())  # may create funds, no role on this one
+    refused.append(creator)
+    for user in refused:
+        with pytest.raises(PermissionDenied):
+            create_partner(actor=user, fund=fund, name="X", slug="x")
+    assert not Partner.objects.exists()
+
+
+def test_the_signing_secret_goes_to_the_operator_of_a_fund_the_partner_works_with() -> None:
+    admin = FundRoleFactory(role=FundRole.Role.OPERATOR_ADMIN)
+    token, _raw = issued_token(fund=admin.fund)
+    partner = token.partner
+    assert reveal_webhook_secret(actor=admin.user, partner=partner, fund=admin.fund) == (
+        partner.webhook_secret
+    )
+    event = AuditEvent.objects.get(action="partner.webhook_secret_shown")
+    assert (event.actor, event.fund_id, event.object_id) == (
+        admin.user,
+        admin.fund.pk,
+        str(partner.pk),
+    )
+    assert partner.webhook_secret not in str(event.changes)
+    reviewer = FundRoleFactory(role=FundRole.Role.REVIEWER, fund=admin.fund).user
+    with pytest.raises(PermissionDenied):
+        reveal_webhook_secret(actor=reviewer, partner=partner, fund=admin.fund)
+    # Not for a partner of another fund only, nor once its tokens for this fund are revoked.
+    with pytest.raises(PartnerNotOfFund):
+        reveal_webhook_secret(actor=admin.user, partner=issued_token()[0].partner, fund=admin.fund)
+    revoke_token(actor=None, token=token)
+    with pytest.raises(PartnerNotOfFund):
+        reveal_webhook_secret(actor=admin.user, partner=partner, fund=admin.fund)
+    assert AuditEvent.objects.filter(action="partner.webhook_secret_shown").count() == 1

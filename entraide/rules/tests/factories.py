@@ -45,7 +45,9 @@ evidence:
     window: {from: 2019-09-01, to: 2020-02-29}
     ask:
       type: count
-      label: {fr: Jours travaillés de septembre à février, en: Days worked from September to February}
+      label:
+        fr: Jours travaillés de septembre à février
+        en: Days worked from September to February
   benefits_now:
     kind: benefits
     at: evaluation_date
