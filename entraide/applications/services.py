@@ -290,22 +290,39 @@ def add_draft_document(
         raise PermissionDenied()
     stored = document_store.store(upload)
     try:
-        return ApplicationDocument.objects.create(
-            fund_id=draft.fund_id,
-            owner=actor,
-            draft=draft,
-            requirement=requirement,
-            original_name=(upload.name or "document")[:200],
-            stored_name=stored.stored_name,
-            content_type=stored.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            scan=ApplicationDocument.Scan.PENDING,
-            uploaded_at=timezone.now(),
+        document = _document(
+            actor, draft.fund_id, requirement, upload, stored, timezone.now(), draft=draft
         )
+        document.save()
+        return document
     except Exception:
         document_store.discard(stored.stored_name)
         raise
+
+
+def _document(
+    owner: Any,
+    fund_id: int,
+    requirement: str,
+    upload: UploadedFile,
+    stored: document_store.StoredFile,
+    uploaded_at: dt.datetime,
+    **attached_to: Any,
+) -> ApplicationDocument:
+    """The row of a stored file, waiting for its virus scan (not saved)."""
+    return ApplicationDocument(
+        fund_id=fund_id,
+        owner=owner,
+        requirement=requirement,
+        original_name=(upload.name or "document")[:200],
+        stored_name=stored.stored_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        scan=ApplicationDocument.Scan.PENDING,
+        uploaded_at=uploaded_at,
+        **attached_to,
+    )
 
 
 def remove_draft_document(*, actor: Any, document: ApplicationDocument) -> None:
@@ -470,19 +487,15 @@ def reply_to_staff(
                 created_at=now,
             )
             ApplicationDocument.objects.bulk_create(
-                ApplicationDocument(
-                    fund_id=application.fund_id,
-                    owner=actor,
+                _document(
+                    actor,
+                    application.fund_id,
+                    requirement,
+                    upload,
+                    file,
+                    now,
                     application=application,
                     message=message,
-                    requirement=requirement,
-                    original_name=(upload.name or "document")[:200],
-                    stored_name=file.stored_name,
-                    content_type=file.content_type,
-                    size=file.size,
-                    sha256=file.sha256,
-                    scan=ApplicationDocument.Scan.PENDING,
-                    uploaded_at=now,
                 )
                 for requirement, upload, file in stored
             )
