@@ -72,7 +72,9 @@ class Application(models.Model):
         _("request fingerprint"),
         max_length=64,
         blank=True,
-        help_text=_("SHA-256 of a partner's request body: a retried key must resend the same."),
+        help_text=_(
+            "SHA-256 of a partner's request body: a retry with the same key must send the same body."
+        ),
     )
     submitted_at = models.DateTimeField(_("submitted at"))
     status_changed_at = models.DateTimeField(_("status changed at"))

@@ -51,7 +51,10 @@ class PartnerToken(models.Model):
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(
-        _("prefix"), max_length=16, db_index=True, help_text=_("The first characters, to tell it.")
+        _("prefix"),
+        max_length=16,
+        db_index=True,
+        help_text=_("The first characters, to tell the tokens apart."),
     )
     token_hash = models.CharField(_("SHA-256 of the token"), max_length=64, unique=True)
     created_by = models.ForeignKey(

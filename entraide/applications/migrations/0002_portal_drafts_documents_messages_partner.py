@@ -146,7 +146,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='application',
             name='request_digest',
-            field=models.CharField(blank=True, help_text="SHA-256 of a partner's request body: a retried key must resend the same.", max_length=64, verbose_name='request fingerprint'),
+            field=models.CharField(blank=True, help_text="SHA-256 of a partner's request body: a retry with the same key must send the same body.", max_length=64, verbose_name='request fingerprint'),
         ),
         migrations.AddField(
             model_name='application',

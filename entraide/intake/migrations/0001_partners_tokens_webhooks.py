@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(db_index=True, help_text='The first characters, to tell it.', max_length=16, verbose_name='prefix')),
+                ('prefix', models.CharField(db_index=True, help_text='The first characters, to tell the tokens apart.', max_length=16, verbose_name='prefix')),
                 ('token_hash', models.CharField(max_length=64, unique=True, verbose_name='SHA-256 of the token')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='issued at')),
                 ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used at')),
