@@ -4,15 +4,20 @@
 A bounded load: ``--new`` complete, valid submissions of synthetic applicants (valid NIRs
 matching their birth dates, valid IBANs, answers to every question of the rule set), plus
 retries (``--retry-ratio`` of the requests resend an earlier key and body of the same wrk
-thread, half of them among the keys just sent, so some race with their first request). It is
-sent by Debian's ``wrk`` (bench/intake.lua: each wrk thread waits for the response to every
-request of its plan; the bench installs wrk with apt-get when missing and root) from its own
-process, to the application
-served by gunicorn on 127.0.0.1 with PostgreSQL, in production settings (DEBUG off, WhiteNoise,
-the application's middleware), in a database created by the bench (dropped first if it exists).
-The fund, its published rule set (rulesets/netflix-audiens.yaml), the partner and its token are
-made through the services. The task worker does not run: e-mails and evaluations wait in the
-task queue, and the bench reports how many.
+thread, half of them among the keys just sent, so some race with their first request). Debian's
+``wrk`` sends them from its own process (bench/intake.lua; the bench installs wrk with apt-get
+when missing and root) to the application served by gunicorn on 127.0.0.1 with PostgreSQL, in
+production settings (DEBUG off, WhiteNoise, the application's middleware and database
+settings), in a database the bench creates (dropped first if it exists). The fund, its
+published rule set (rulesets/netflix-audiens.yaml), the partner and its token are made through
+the services. The task worker does not run: e-mails and evaluations wait in the task queue, and
+the bench reports how many.
+
+Measured: every request of the plans, from the first sent to the last answered; latency from
+the moment wrk asks the script for the request to the response (p50, p90, p99, max). A wrk
+thread that is done resends retries until the last one is done, so the load holds to the end;
+those are reported ("past plan") but not measured. Also reported: the gunicorn workers' CPU
+time per request, their peak memory, and what the database sessions were doing (sampled).
 
 Baseline, in the same run, on the same server, with the same requests and concurrency: a bare
 Django view that inserts one row per key (bench/intake_urls.py). Each target gets a warm-up
@@ -23,7 +28,12 @@ the baseline's rows), no request may have failed, and ``entraide audit verify`` 
 (the hash chain stayed whole under concurrency); otherwise the bench prints FAIL and exits 1.
 
     .venv/bin/python bench/intake.py [--new 6000] [--retry-ratio 0.1] [--connections 32]
-        [--threads 2] [--workers 4] [--worker-class sync] [--conn-max-age N]
+        [--threads 2] [--workers 3] [--worker-class sync] [--conn-max-age N]
+    .venv/bin/python bench/intake.py --profile 600   # where a submission's time goes
+
+Three sync workers was the best choice on 2 cores (2, 3, 4 and 6 sync workers and gthread 2×4
+and 4×2 tried: sync 3 and 4 equal, more workers or threads only queue on the audit chain's head
+row; gthread's kept-alive connections also serve wrk's two threads unevenly).
 """
 
 from __future__ import annotations
@@ -110,7 +120,9 @@ def fresh_database(url: str, keep: bool) -> Iterator[None]:
 # The requests
 
 
-def declared_answers(questions: Sequence[Any], annual_resources: Decimal, rng: random.Random):
+def declared_answers(
+    questions: Sequence[Any], annual_resources: Decimal, rng: random.Random
+) -> dict[str, Any]:
     """An answer to every question of the rule set, as a partner's form would send them."""
     answers: dict[str, Any] = {}
     for question in questions:
@@ -236,7 +248,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(options: argparse.Namespace, env: dict[str, str], port: int) -> subprocess.Popen:
+def start_server(
+    options: argparse.Namespace, env: dict[str, str], port: int, token: str
+) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "gunicorn", "entraide.wsgi:application",
         "--bind", f"127.0.0.1:{port}",
@@ -252,14 +266,19 @@ def start_server(options: argparse.Namespace, env: dict[str, str], port: int) ->
     ]  # fmt: skip
     # Its own session: a Ctrl-C reaches the bench, which stops it in order.
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+    ready = urllib.request.Request(  # the API's fund page, which the partner reads first
+        f"http://127.0.0.1:{port}/api/v1/funds/{FUND_SLUG}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited with {server.returncode}")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}{BASELINE_PATH}", timeout=5)
-        except urllib.error.HTTPError:
-            return server  # 405: Django answers
+            with urllib.request.urlopen(ready, timeout=5):  # noqa: S310 (our own server)
+                return server
+        except urllib.error.HTTPError as error:
+            raise SystemExit(f"the API answers {error.code}: {error.read()[:600]!r}") from None
         except OSError:
             time.sleep(0.2)
     raise SystemExit("gunicorn did not answer within 60 s")
@@ -276,14 +295,25 @@ def stop(process: subprocess.Popen | None, sig: int = signal.SIGTERM, wait: floa
         process.wait()
 
 
+def worker_pids(server: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def workers_cpu(server: subprocess.Popen) -> float:
+    """CPU time (user + system, seconds) the gunicorn workers have used so far."""
+    ticks = 0
+    for pid in worker_pids(server):
+        # fields after the command name, which ends with ")": utime and stime are the 12th, 13th
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory(server: subprocess.Popen) -> dict[str, float]:
     """Peak resident memory (VmHWM) of the gunicorn master and each worker, in MiB."""
-    pids = [server.pid]
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
-    if children.exists():
-        pids += [int(pid) for pid in children.read_text().split()]
     peaks = {}
-    for pid in pids:
+    for pid in [server.pid, *worker_pids(server)]:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 peaks[pid] = int(line.split()[1]) / 1024
@@ -332,6 +362,15 @@ class WaitSampler(threading.Thread):
         }
 
 
+def percentiles(ordered: list[int]) -> dict[str, float]:
+    """p50, p90, p99 and max in milliseconds (nearest rank) of latencies in microseconds."""
+
+    def rank(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000 if ordered else 0.0
+
+    return {"p50": rank(0.50), "p90": rank(0.90), "p99": rank(0.99), "max": rank(1.0)}
+
+
 def run_load(
     wrk: str,
     url: str,
@@ -373,10 +412,15 @@ def run_load(
     result["complete"] = done == options.threads and all(
         t["answered"] == t["planned"] for t in threads
     )
-    # wrk's count and duration run until SIGINT stops it, just after the last plan is answered
-    # (each thread sends retries past its plan until then: the same load to the end).
-    result["duration"] = result["duration_us"] / 1e6
-    result["responses"] = result["requests"]
+    # Measured: the plans' requests, from the first sent to the last answered (a thread that
+    # is done sends retries until then, so the load stays the same to the end).
+    result["duration"] = (
+        max(t["finished_us"] for t in threads) - min(t["started_us"] for t in threads)
+    ) / 1e6
+    result["responses"] = sum(t["planned"] for t in threads)
+    result["beyond"] = sum(t["beyond"] for t in threads)
+    latencies = sorted(value for t in threads for value in t.pop("latencies_us"))
+    result["latency_ms"] = percentiles(latencies)
     statuses: dict[str, int] = {}
     for thread in threads:
         for code, count in thread["statuses"].items():
@@ -385,6 +429,7 @@ def run_load(
     result["failed"] = sum(n for code, n in statuses.items() if not code.startswith("2")) + sum(
         result["errors"][kind] for kind in ("connect", "read", "write", "timeout")
     )
+    # among all the responses, those past the plans included
     result["replayed"] = sum(t["replayed"] for t in threads)
     result["first_error"] = next((t["first_error"] for t in threads if t["first_error"]), "")
     result["rate"] = result["responses"] / result["duration"] if result["duration"] else 0.0
@@ -466,7 +511,6 @@ def profile_in_process(items: list[tuple[str, str]], token: str) -> None:
 
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1")
     path = f"/api/v1/funds/{FUND_SLUG}/applications"
@@ -483,25 +527,41 @@ def profile_in_process(items: list[tuple[str, str]], token: str) -> None:
 
     for item in items[:20]:
         post(*item)
+    statements: list[tuple[float, str]] = []
+
+    def timed(execute: Any, sql: str, *args: Any) -> Any:
+        mark = time.perf_counter()
+        try:
+            return execute(sql, *args)
+        finally:
+            statements.append(((time.perf_counter() - mark) * 1000, sql))
+
     for label, item in (("submission", items[20]), ("retry", items[20])):
-        with CaptureQueriesContext(connection) as queries:
+        statements.clear()
+        with connection.execute_wrapper(timed):
             post(*item)
-        total = sum(float(query["time"]) for query in queries.captured_queries)
-        print(f"queries of one {label}: {len(queries)} ({total * 1000:.1f} ms in the database)")
-        for query in queries.captured_queries:
-            print(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:150]}")
-    measured = items[21:]
+        print(
+            f"statements of one {label}: {len(statements)}, "
+            f"{sum(ms for ms, _ in statements):.2f} ms (BEGIN and COMMIT are not statements here)"
+        )
+        for ms, sql in statements:
+            print(f"  {ms:6.2f} ms  {sql[:150]}")
+    # Half without the profiler (its overhead is large on code made of many small calls).
+    half = 21 + len(items[21:]) // 2
+    plain, profiled = items[21:half], items[half:]
+    mark = time.perf_counter()
+    for item in plain:
+        post(*item)
+    elapsed = time.perf_counter() - mark
+    print(f"{len(plain)} submissions in process: {elapsed / len(plain) * 1000:.1f} ms each")
     profiler = cProfile.Profile()
     mark = time.perf_counter()
     profiler.enable()
-    for item in measured:
+    for item in profiled:
         post(*item)
     profiler.disable()
     elapsed = time.perf_counter() - mark
-    print(
-        f"{len(measured)} submissions in process under cProfile: "
-        f"{elapsed / len(measured) * 1000:.1f} ms each"
-    )
+    print(f"{len(profiled)} more under cProfile: {elapsed / len(profiled) * 1000:.1f} ms each")
     stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
@@ -524,7 +584,7 @@ def main() -> None:
     parser.add_argument("--retry-ratio", type=float, default=0.1, help="share of retries")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--worker-threads", type=int, default=1, help="threads (gthread)")
     parser.add_argument(
@@ -596,6 +656,7 @@ def run(
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
 
@@ -617,11 +678,12 @@ def run(
     plan = write_plan(scratch / "load", items[warm_new:], rng=rng, **shape)
     prepared = time.perf_counter() - mark
     database = database_version()
+    conn_max_age = settings.DATABASES["default"]["CONN_MAX_AGE"]
     connections.close_all()
 
     load_before = os.getloadavg()[0]
     port = free_port()
-    server = start_server(options, env, port)
+    server = start_server(options, env, port, token)
     processes.append(server)
     url = f"http://127.0.0.1:{port}"
     api_path = f"/api/v1/funds/{FUND_SLUG}/applications"
@@ -630,7 +692,10 @@ def run(
         results[f"{name} warm-up"] = run_load(wrk, url, path, token, warm_plan, options, processes)
         sampler = WaitSampler(options.database)
         sampler.start()
+        cpu = workers_cpu(server)
         results[name] = run_load(wrk, url, path, token, plan, options, processes)
+        # per planned request, though the few retries past the plans used some of it
+        results[name]["worker_cpu_ms"] = (workers_cpu(server) - cpu) / plan.requests * 1000
         results[name]["database_sessions"] = sampler.average()
     memory = peak_memory(server)
     # Other work on the machine shows here (the load itself adds about workers + 1).
@@ -655,14 +720,22 @@ def run(
         "baseline rows = distinct keys": after["baseline_rows"] == keys,
         "audit verify": verify.returncode == 0,
     }
-    report(
-        options, results, plan, warm_plan, memory, after, checks, verify, database, prepared, loads
+    server_text = (
+        f"gunicorn {options.worker_class}, {options.workers} workers"
+        + (f" × {options.worker_threads} threads" if options.worker_class == "gthread" else "")
+        + f", 127.0.0.1, production settings, CONN_MAX_AGE {conn_max_age}"
+        + ("" if options.conn_max_age is not None else " (the application's)")
     )
+    report(
+        options, server_text, results, plan, warm_plan, memory, after, checks, verify, database,
+        prepared, loads,
+    )  # fmt: skip
     return all(checks.values())
 
 
 def report(
     options: argparse.Namespace,
+    server: str,
     results: dict[str, dict[str, Any]],
     plan: Plan,
     warm_plan: Plan,
@@ -675,40 +748,41 @@ def report(
     loads: tuple[float, float],
 ) -> None:
     api, base = results["api"], results["baseline"]
-    server = f"gunicorn {options.worker_class}, {options.workers} workers" + (
-        f" × {options.worker_threads} threads" if options.worker_class == "gthread" else ""
-    )
     print(
         f"intake API: {plan.new:,} new submissions + {plan.requests - plan.new:,} retries "
         f"(warm-up before each target: {warm_plan.new:,} + {warm_plan.requests - warm_plan.new:,})"
     )
     print(
-        f"server: {server}, 127.0.0.1, production settings, CONN_MAX_AGE "
-        f"{options.conn_max_age if options.conn_max_age is not None else 'as configured (0)'}; "
-        f"{database}; load: wrk {options.threads} threads, {options.connections} connections; "
+        f"server: {server}; {database}; load: wrk {options.threads} threads, "
+        f"{options.connections} connections; "
         f"set-up {prepared:.1f} s; load average (1 min) {loads[0]:.1f} before, "
         f"{loads[1]:.1f} after"
     )
-    header = (
-        f"{'target':<18}{'requests':>9}{'time s':>8}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}"
-        f"{'p99 ms':>8}{'max ms':>8}{'replayed':>9}{'failed':>7}"
+    print(
+        "measured: the planned requests ('past plan': retries a thread sent once done, while "
+        "the others were not; 'replayed': Idempotent-Replayed among all the responses)"
     )
-    print(header)
+    print(
+        f"{'target':<18}{'requests':>9}{'time s':>8}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}"
+        f"{'p99 ms':>8}{'max ms':>8}{'past plan':>10}{'replayed':>9}{'failed':>7}"
+    )
     for name, result in results.items():
-        latency = result["latency_us"]
+        latency = result["latency_ms"]
         print(
             f"{name:<18}{result['responses']:>9,}{result['duration']:>8.2f}{result['rate']:>8.0f}"
-            f"{latency['p50'] / 1000:>8.1f}{latency['p90'] / 1000:>8.1f}"
-            f"{latency['p99'] / 1000:>8.1f}{latency['max'] / 1000:>8.1f}"
-            f"{result['replayed']:>9,}{result['failed']:>7,}"
+            f"{latency['p50']:>8.1f}{latency['p90']:>8.1f}{latency['p99']:>8.1f}"
+            f"{latency['max']:>8.1f}{result['beyond']:>10,}{result['replayed']:>9,}"
+            f"{result['failed']:>7,}"
         )
         if result["first_error"]:
             print(f"  first error: {result['first_error'][:300]}")
+        if "worker_cpu_ms" in result:
+            print(f"  gunicorn workers' CPU per request: {result['worker_cpu_ms']:.1f} ms")
         if "database_sessions" in result:
             sessions = ", ".join(f"{k} {v}" for k, v in result["database_sessions"].items())
             print(f"  database sessions at an instant, on average: {sessions}")
     ratio = api["rate"] / base["rate"] if base["rate"] else 0.0
-    p99_ratio = api["latency_us"]["p99"] / max(1, base["latency_us"]["p99"])
+    p99_ratio = api["latency_ms"]["p99"] / base["latency_ms"]["p99"]
     slower = base["rate"] / api["rate"] if api["rate"] else float("inf")
     print(
         f"ratio API / baseline: throughput {ratio:.2f}× ({slower:.1f}× slower), "
@@ -726,7 +800,7 @@ def report(
         f"application.submitted); tasks queued: "
         + (", ".join(f"{n:,} {task}" for task, n in after["tasks"].items()) or "none")
     )
-    met = api["rate"] >= TARGET_RATE and api["latency_us"]["p99"] / 1000 <= TARGET_P99_MS
+    met = api["rate"] >= TARGET_RATE and api["latency_ms"]["p99"] <= TARGET_P99_MS
     print(
         f"target ≥ {TARGET_RATE} submissions/s with p99 ≤ {TARGET_P99_MS} ms: "
         f"{'met' if met else 'MISSED'}"
@@ -741,20 +815,15 @@ def report(
                 "benchmark": "intake",
                 "server": server,
                 "database": database,
-                "conn_max_age": options.conn_max_age,
                 "threads": options.threads,
                 "connections": options.connections,
                 "new": plan.new,
                 "requests": plan.requests,
                 "results": {
                     name: {
-                        key: result[key]
-                        for key in ("responses", "duration", "rate", "latency_us", "statuses")
-                    }
-                    | {
-                        key: result[key]
-                        for key in ("failed", "replayed", "database_sessions")
-                        if key in result
+                        key: value
+                        for key, value in result.items()
+                        if key not in ("threads", "first_error", "requests")
                     }
                     for name, result in results.items()
                 },

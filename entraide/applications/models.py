@@ -73,7 +73,8 @@ class Application(models.Model):
         max_length=64,
         blank=True,
         help_text=_(
-            "SHA-256 of a partner's request body: a retry with the same key must send the same body."
+            "SHA-256 of a partner's request body: a retry with the same key must send the "
+            "same body."
         ),
     )
     submitted_at = models.DateTimeField(_("submitted at"))

@@ -132,12 +132,11 @@ def declared_answers(application: Application, language: str) -> list[tuple[str,
     from entraide.applications.submission import ASKED_IN_OWN_STEPS
     from entraide.rules.declared import questions
 
-    version = rules_selectors.version_in_force(
+    document = rules_selectors.document_in_force(
         application.fund, application.fund.local_today(application.submitted_at)
     )
-    if version is None:
+    if document is None:
         return [(key, str(value)) for key, value in application.declared.items()]
-    document = rules_selectors.document_of(version)
     return [
         (question.label.get(language), answer_text(question, application.declared.get(question.id)))
         for question in questions(document, skip=ASKED_IN_OWN_STEPS)

@@ -35,6 +35,7 @@ from entraide.applications.submission import (
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
 from entraide.core.refs import new_reference
+from entraide.core.tasks import enqueue_with_transaction
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, require
 from entraide.funds.window import window_state
@@ -93,8 +94,7 @@ class Submitted:
 
 def rules_for_submission(fund: Fund, at: dt.date) -> RuleDocument | None:
     """The rule document in force on ``at``: its questions are what an application answers."""
-    version = rules_selectors.version_in_force(fund, at)
-    return rules_selectors.document_of(version) if version is not None else None
+    return rules_selectors.document_in_force(fund, at)
 
 
 def request_digest_of(body: bytes) -> str:
@@ -120,35 +120,63 @@ def submit_application(
 
     The same key from the same submitter returns the first application (a double click, a
     retried request, a second tab): never two. A submission is complete or absent: the
-    application, its documents, the removal of the draft and the audit event are one
-    transaction; the receipt and the evaluation wait for the worker until it is committed.
+    application, its documents, the removal of the draft, the audit event and the worker's
+    tasks (receipt, evaluation, virus scan) are one transaction.
+
+    A new submission is the common case on opening day, so it is not looked up first: the
+    unique constraints refuse a repeated key, and only then is the first application found.
     """
     if partner is None and not actor.is_authenticated:
         raise PermissionDenied()
     idempotency_key = str(idempotency_key)
-    first = _first_submission(actor, partner, idempotency_key, request_digest)
-    if first is not None:
-        return Submitted(first, created=False)
+    try:
+        return _record_submission(
+            actor=actor,
+            fund=fund,
+            idempotency_key=idempotency_key,
+            data=data,
+            partner=partner,
+            request_digest=request_digest,
+            documents=documents,
+            draft=draft,
+            now=now,
+        )
+    except (DomainError, IntegrityError) as refused:
+        # A repeat of a submission that went through (the window may have closed since, or
+        # the person "already applied": with this very submission) gets the first result.
+        first = _first_submission(actor, partner, idempotency_key, request_digest)
+        if first is not None:
+            return Submitted(first, created=False)
+        raise refused from None
+
+
+def _record_submission(
+    *,
+    actor: Any,
+    fund: Fund,
+    idempotency_key: str,
+    data: SubmissionData,
+    partner: Any,
+    request_digest: str,
+    documents: Sequence[ApplicationDocument],
+    draft: ApplicationDraft | None,
+    now: dt.datetime | None,
+) -> Submitted:
     now = now or timezone.now()
     window = window_state(fund, now)
     if not window.is_open:
         raise WindowClosed(window.message)
     document = rules_for_submission(fund, fund.local_today(now))
     data = check_submission(data, document)
-    one_per_programme = bool(
-        document is not None and document.one_per_person == "programme" and fund.programme_id
-    )
     try:
         with transaction.atomic(durable=True):
-            try:
-                _check_not_applied(fund, data.nir, one_per_programme)
-            except AlreadyApplied:
-                # The same submission from another tab may have committed since the first
-                # look: then it is this submission's result, not someone else's application.
-                first = _first_submission(actor, partner, idempotency_key, request_digest)
-                if first is not None:
-                    return Submitted(first, created=False)
-                raise
+            if (
+                document is not None
+                and document.one_per_person == "programme"
+                and fund.programme_id
+            ):
+                _check_not_applied_in_programme(fund, data.nir)
+            # One per fund needs no query: the application_one_per_person constraint refuses it.
             application = Application.objects.create(
                 reference=new_reference("A"),
                 fund=fund,
@@ -171,6 +199,8 @@ def submit_application(
                 )
             if draft is not None:
                 draft.delete()
+            _enqueue_follow_ups(application, has_rules=document is not None, documents=documents)
+            # Last: the audit chain's head stays locked until the commit.
             audit.record(
                 actor=actor if partner is None else None,
                 action="application.submitted",
@@ -182,16 +212,13 @@ def submit_application(
                 },
                 fund_id=fund.pk,
             )
-            has_rules = document is not None
-            transaction.on_commit(lambda: _after_submission(application, has_rules))
+            transaction.on_commit(
+                lambda: announce_status(application.pk, application.status, partner)
+            )
     except IntegrityError:
-        # Two submissions raced past the checks; the constraints kept one. Tell which.
-        first = _first_submission(actor, partner, idempotency_key, request_digest)
-        if first is not None:
-            return Submitted(first, created=False)
         if Application.objects.filter(fund=fund, nir=data.nir).exists():
             raise AlreadyApplied() from None
-        raise
+        raise  # the same key: the caller finds the first application
     return Submitted(application, created=True)
 
 
@@ -205,37 +232,36 @@ def _first_submission(
     return first
 
 
-def _check_not_applied(fund: Fund, nir: str, one_per_programme: bool) -> None:
-    if one_per_programme:
-        assert fund.programme_id is not None
-        # Two funds of the programme share no unique constraint: serialise on the programme
-        # so that two simultaneous submissions cannot both pass the check.
-        programme_selectors.lock_programme(fund.programme_id)
-        if Application.objects.filter(nir=nir, fund__programme_id=fund.programme_id).exists():
-            if Application.objects.filter(nir=nir, fund=fund).exists():
-                raise AlreadyApplied()
-            raise AlreadyAppliedInProgramme()
-    elif Application.objects.filter(fund=fund, nir=nir).exists():
-        raise AlreadyApplied()
+def _check_not_applied_in_programme(fund: Fund, nir: str) -> None:
+    assert fund.programme_id is not None
+    # Two funds of the programme share no unique constraint: serialise on the programme so
+    # that two simultaneous submissions cannot both pass the check.
+    programme_selectors.lock_programme(fund.programme_id)
+    if Application.objects.filter(nir=nir, fund__programme_id=fund.programme_id).exists():
+        if Application.objects.filter(nir=nir, fund=fund).exists():
+            raise AlreadyApplied()
+        raise AlreadyAppliedInProgramme()
 
 
-def _after_submission(application: Application, has_rules: bool) -> None:
+def _enqueue_follow_ups(
+    application: Application, *, has_rules: bool, documents: Sequence[ApplicationDocument]
+) -> None:
+    """What can wait for the worker: the receipt, the evaluation, the virus scan."""
     from entraide.applications.tasks import scan_documents, send_receipt
     from entraide.rules.tasks import evaluate_submitted_application
 
-    send_receipt.enqueue(application.pk)
+    enqueue_with_transaction(send_receipt, application.pk)
     if has_rules:
-        evaluate_submitted_application.enqueue(application.pk)
-    if application.applicant_id is not None:
-        scan_documents.enqueue(application.pk)
-    announce_status(application.pk, application.status)
+        enqueue_with_transaction(evaluate_submitted_application, application.pk)
+    if documents:
+        enqueue_with_transaction(scan_documents, application.pk)
 
 
-def announce_status(application_id: int, status: str) -> None:
+def announce_status(application_id: int, status: str, partner: Any = None) -> None:
     """Tell the listening domains (partners' webhooks) after commit. The change is committed
     already: a failing listener is logged, it does not undo or fail the action."""
     responses = application_status_changed.send_robust(
-        sender=Application, application_id=application_id, status=status
+        sender=Application, application_id=application_id, status=status, partner=partner
     )
     for receiver, response in responses:
         if isinstance(response, Exception):
@@ -343,12 +369,10 @@ def submit_draft(
 ) -> Submitted:
     """Submit the draft with its documents. ``required_documents`` lists ``(code, label)`` of
     the documents the fund requires; a missing one is a problem on ``documents.<code>``."""
-    first = _first_submission(actor, None, str(idempotency_key), "")
-    if first is not None:
-        return Submitted(first, created=False)
     if draft.applicant_id != actor.pk:
         raise PermissionDenied()
-    attached = list(draft.documents.all())
+    # A draft already submitted (from another tab) is gone, with its documents.
+    attached = list(draft.documents.all()) if draft.pk is not None else []
     present = {document.requirement for document in attached}
     missing = [
         Problem(
@@ -396,7 +420,8 @@ def transition_application(
         fund_id=application.fund_id,
     )
     application_id = application.pk
-    transaction.on_commit(lambda: announce_status(application_id, to_status))
+    partner = application.partner if application.partner_id is not None else None
+    transaction.on_commit(lambda: announce_status(application_id, to_status, partner))
     return application
 
 

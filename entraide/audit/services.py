@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.utils import timezone
 
 from entraide.audit.chain import GENESIS_HASH, event_hash
@@ -59,28 +59,30 @@ def record(
     """Append one event to the audit chain, in the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the action's transaction")
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"hash": GENESIS_HASH}
-        )
-        occurred_at = timezone.now().astimezone(dt.UTC)
-        actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-        fields: dict[str, Any] = {
-            "sequence": head.sequence + 1,
-            "occurred_at": occurred_at.isoformat(),
-            "actor_id": actor_id,
-            "actor_label": str(actor.email) if actor_id else "system",
-            "action": action,
-            "object_type": obj._meta.label_lower,
-            "object_id": str(obj.pk),
-            "object_label": str(obj)[:200],
-            "fund_id": fund_id,
-            "changes": _json_ready(changes or {}),
-            "previous_hash": head.hash,
-        }
-        digest = event_hash(**fields)
-        event = AuditEvent.objects.create(**{**fields, "occurred_at": occurred_at}, hash=digest)
-        head.sequence = event.sequence
-        head.hash = digest
-        head.save(update_fields=["sequence", "hash"])
+    # The head row serialises writers: each event links to the one before. Locked without a
+    # savepoint (it is on every action's path); created once, by the first event ever.
+    head = AuditChainHead.objects.select_for_update().filter(id=1).first()
+    if head is None:
+        AuditChainHead.objects.get_or_create(id=1, defaults={"hash": GENESIS_HASH})
+        head = AuditChainHead.objects.select_for_update().get(id=1)
+    occurred_at = timezone.now().astimezone(dt.UTC)
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    fields: dict[str, Any] = {
+        "sequence": head.sequence + 1,
+        "occurred_at": occurred_at.isoformat(),
+        "actor_id": actor_id,
+        "actor_label": str(actor.email) if actor_id else "system",
+        "action": action,
+        "object_type": obj._meta.label_lower,
+        "object_id": str(obj.pk),
+        "object_label": str(obj)[:200],
+        "fund_id": fund_id,
+        "changes": _json_ready(changes or {}),
+        "previous_hash": head.hash,
+    }
+    digest = event_hash(**fields)
+    event = AuditEvent.objects.create(**{**fields, "occurred_at": occurred_at}, hash=digest)
+    head.sequence = event.sequence
+    head.hash = digest
+    head.save(update_fields=["sequence", "hash"])
     return event

@@ -66,6 +66,29 @@ def version_in_force(fund: Fund | int, at: dt.date) -> RuleSetVersion | None:
     )
 
 
+def document_in_force(fund: Fund | int, at: dt.date) -> RuleDocument | None:
+    """The document of the version in force on ``at``, read from the database only the first
+    time in a process: a published version never changes, and it is known by its id and the
+    moment it was published (ids alone may come back after a rollback)."""
+    fund_id = fund if isinstance(fund, int) else fund.pk
+    found = (
+        RuleSetVersion.objects.filter(
+            rule_set__fund_id=fund_id,
+            status=RuleSetVersion.Status.PUBLISHED,
+            effective_from__lte=at,
+        )
+        .order_by("-effective_from", "-number")
+        .values_list("pk", "published_at")
+        .first()
+    )
+    return _published_document(*found) if found is not None else None
+
+
+@lru_cache(maxsize=64)
+def _published_document(version_id: int, published_at: dt.datetime) -> RuleDocument:
+    return document_of(RuleSetVersion.objects.only("document").get(pk=version_id))
+
+
 def current_version(fund: Fund) -> RuleSetVersion | None:
     """The published version in force today, in the fund's time zone."""
     return version_in_force(fund, fund.local_today())

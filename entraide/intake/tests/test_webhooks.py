@@ -109,16 +109,17 @@ def test_a_status_change_of_a_portal_application_sends_nothing(receiver: Receive
     PartnerFactory(webhook_url=receiver.url)
     application = ApplicationFactory()
     application_status_changed.send(
-        sender=Application, application_id=application.pk, status="approved"
+        sender=Application, application_id=application.pk, status="approved", partner=None
     )
     assert not WebhookDelivery.objects.exists()
     assert receiver.received == []
 
 
 def test_a_partner_without_webhook_gets_no_delivery() -> None:
-    application = ApplicationFactory(partner=PartnerFactory(webhook_url=""), applicant=None)
+    partner = PartnerFactory(webhook_url="")
+    application = ApplicationFactory(partner=partner, applicant=None)
     application_status_changed.send(
-        sender=Application, application_id=application.pk, status="approved"
+        sender=Application, application_id=application.pk, status="approved", partner=partner
     )
     assert not WebhookDelivery.objects.exists()
 
@@ -195,5 +196,10 @@ def test_a_failure_to_queue_is_logged_not_raised_into_the_committed_action(
         raise RuntimeError("database gone")
 
     monkeypatch.setattr("entraide.intake.services.queue_status_webhook", broken)
-    application_status_changed.send(sender=Application, application_id=1, status="approved")
+    application_status_changed.send(
+        sender=Application,
+        application_id=1,
+        status="approved",
+        partner=PartnerFactory(webhook_url="http://127.0.0.1:9/hook"),
+    )
     assert "could not queue the webhook of application 1" in caplog.text

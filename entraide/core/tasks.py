@@ -1,0 +1,22 @@
+"""Enqueuing background work so that it is never lost nor run for a change that was undone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django_tasks.base import Task
+from django_tasks_db import DatabaseBackend
+
+
+def enqueue_with_transaction(task: Task[Any, Any], *args: Any) -> None:
+    """Enqueue ``task`` as part of the caller's transaction.
+
+    With the database backend the task row is written in the same transaction: it exists if
+    and only if the change commits, even if the process dies right after the commit, and costs
+    no commit of its own. Other backends (in-process in the tests) get it after the commit.
+    """
+    if isinstance(task.get_backend(), DatabaseBackend):
+        task.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task.enqueue(*args))
