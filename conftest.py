@@ -14,6 +14,9 @@ def _immediate_tasks_and_local_mail(settings: Any, tmp_path: Any) -> None:
     settings.EXPORTS_DIR = tmp_path / "exports"
     # Hashing test passwords with the production hasher costs ~0.2 s per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Factories change tokens and rules behind the services' backs: read them every time, as
+    # the tests of entraide/core/ttl.py's users turn the cache on where they test it.
+    settings.ENTRAIDE_HOT_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

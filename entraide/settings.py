@@ -191,6 +191,9 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587" if IS_PRODUCTION else "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", IS_PRODUCTION)
+# How long a process may keep a partner's token and the rules in force without reading them
+# again (entraide/core/ttl.py); 0 reads them on every request.
+ENTRAIDE_HOT_CACHE_SECONDS = float(os.environ.get("ENTRAIDE_HOT_CACHE_SECONDS", "10"))
 # Where applicants reach the portal, for the links in e-mails sent by the worker.
 PUBLIC_URL = os.environ.get("ENTRAIDE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "entraide <noreply@entraide.invalid>")

@@ -246,13 +246,10 @@ def _check_not_applied_in_programme(fund: Fund, nir: str) -> None:
 def _enqueue_follow_ups(
     application: Application, *, has_rules: bool, documents: Sequence[ApplicationDocument]
 ) -> None:
-    """What can wait for the worker: the receipt, the evaluation, the virus scan."""
-    from entraide.applications.tasks import scan_documents, send_receipt
-    from entraide.rules.tasks import evaluate_submitted_application
+    """What can wait for the worker: the evaluation and the receipt, the virus scan."""
+    from entraide.applications.tasks import follow_up_submission, scan_documents
 
-    enqueue_with_transaction(send_receipt, application.pk)
-    if has_rules:
-        enqueue_with_transaction(evaluate_submitted_application, application.pk)
+    enqueue_with_transaction(follow_up_submission, application.pk, has_rules)
     if documents:
         enqueue_with_transaction(scan_documents, application.pk)
 

@@ -21,6 +21,20 @@ from entraide.core.progress import report_progress
 
 
 @task()
+def follow_up_submission(application_id: int, evaluate: bool) -> None:
+    """Evaluate a new application (when the fund has rules), then send its receipt: one task
+    per submission, so that opening day queues one row, not two. The receipt goes even if the
+    evaluation fails (the failure stays on the task, and staff can evaluate again)."""
+    from entraide.rules.tasks import evaluate_submitted_application
+
+    try:
+        if evaluate:
+            evaluate_submitted_application.call(application_id)
+    finally:
+        send_receipt.call(application_id)
+
+
+@task()
 def send_receipt(application_id: int) -> None:
     """E-mail the applicant what they sent, in the language they applied in."""
     application = selectors.application_by_id(application_id)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from entraide.core.ttl import TTLCache
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, require
 from entraide.intake import selectors
@@ -151,6 +152,7 @@ def revoke_token(*, actor: Any, token: PartnerToken) -> PartnerToken:
             raise TokenAlreadyRevoked()
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        transaction.on_commit(_active_tokens.clear)
         audit.record(
             actor=actor,
             action="partner_token.revoked",
@@ -179,11 +181,17 @@ def reveal_webhook_secret(*, actor: Any, partner: Partner, fund: Fund) -> str:
     return partner.webhook_secret
 
 
+# Tokens are read on every request of a partner; a revocation reaches the other processes
+# within ENTRAIDE_HOT_CACHE_SECONDS (this one at once).
+_active_tokens: TTLCache[PartnerToken] = TTLCache()
+
+
 def authenticate(raw_token: str) -> PartnerToken | None:
     """The active token (with its partner and fund) whose hash matches, else ``None``."""
     if not raw_token.startswith(TOKEN_PREFIX):
         return None
-    token = selectors.active_token_by_hash(hash_token(raw_token))
+    digest = hash_token(raw_token)
+    token = _active_tokens.get_or_load(digest, lambda: selectors.active_token_by_hash(digest))
     if token is None:
         return None
     now = timezone.now()

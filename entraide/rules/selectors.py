@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from entraide.core.ttl import TTLCache
 from entraide.funds.models import Fund
 from entraide.rules.document import RuleDocument, build
 from entraide.rules.models import ApplicationEvaluation, RuleSetVersion
@@ -66,11 +67,25 @@ def version_in_force(fund: Fund | int, at: dt.date) -> RuleSetVersion | None:
     )
 
 
-def document_in_force(fund: Fund | int, at: dt.date) -> RuleDocument | None:
-    """The document of the version in force on ``at``, read from the database only the first
-    time in a process: a published version never changes, and it is known by its id and the
-    moment it was published (ids alone may come back after a rollback)."""
-    fund_id = fund if isinstance(fund, int) else fund.pk
+# Read by every submission; a version published reaches the other processes within
+# ENTRAIDE_HOT_CACHE_SECONDS (this one at once). Keyed by the fund's creation too: ids alone
+# may come back after a rollback.
+_documents_in_force: TTLCache[RuleDocument] = TTLCache()
+
+
+def document_in_force(fund: Fund, at: dt.date) -> RuleDocument | None:
+    """The document of the version in force on ``at``. A published version never changes: its
+    document is built once per process (known by its id and the moment it was published)."""
+    return _documents_in_force.get_or_load(
+        (fund.pk, fund.created_at, at), lambda: _read_document_in_force(fund.pk, at)
+    )
+
+
+def forget_documents_in_force() -> None:
+    _documents_in_force.clear()
+
+
+def _read_document_in_force(fund_id: int, at: dt.date) -> RuleDocument | None:
     found = (
         RuleSetVersion.objects.filter(
             rule_set__fund_id=fund_id,

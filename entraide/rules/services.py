@@ -209,6 +209,7 @@ def publish_version(*, actor: Any, version: RuleSetVersion) -> RuleSetVersion:
         version.published_by = actor
         version.published_at = timezone.now()
         version.save(update_fields=["status", "published_by", "published_at"])
+        transaction.on_commit(selectors.forget_documents_in_force)
         audit.record(
             actor=actor,
             action="rule_version.published",

@@ -276,3 +276,17 @@ def test_only_deciding_roles_write_to_applicants_and_only_the_applicant_replies(
         send_staff_message(actor=finance, application=application, body="Bonjour")
     with pytest.raises(PermissionDenied):
         reply_to_staff(actor=UserFactory(), application=application, body="Bonjour")
+
+
+def test_the_receipt_goes_even_when_the_evaluation_fails(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("evaluation crashed")
+
+    monkeypatch.setattr("entraide.rules.services.evaluate_application", broken)
+    fund = FundFactory()
+    RuleSetVersionFactory(rule_set__fund=fund)
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(fund=fund, data=submission_data(declared={"annual_resources": "9000", "days": 20}))
+    assert len(mail.outbox) == 1

@@ -228,6 +228,16 @@ def test_a_revoked_token_is_refused(partner: PartnerClient) -> None:
     assert not Application.objects.exists()
 
 
+def test_a_revoked_token_is_refused_at_once_by_the_process_that_kept_it(
+    partner: PartnerClient, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.ENTRAIDE_HOT_CACHE_SECONDS = 60
+    assert partner.submit(application_body()).status_code == 201  # the token is now kept
+    with django_capture_on_commit_callbacks(execute=True):
+        revoke_token(actor=None, token=partner.token)
+    assert partner.submit(application_body()).status_code == 401
+
+
 def test_a_token_for_another_fund_finds_nothing(partner: PartnerClient) -> None:
     other_fund = FundFactory()
     token, raw = issued_token(fund=other_fund)

@@ -599,3 +599,19 @@ def test_a_decided_application_keeps_the_evaluation_it_was_decided_on() -> None:
 
     assert selectors.current_evaluation(application.pk) == evaluation
     assert decision.rule_version == evaluation.version
+
+
+def test_a_published_version_is_in_force_at_once_for_the_process_that_kept_the_rules(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.ENTRAIDE_HOT_CACHE_SECONDS = 60
+    fund = FundFactory.create()
+    v1 = published(fund)
+    day = dt.date(2020, 12, 1)
+    assert selectors.document_in_force(fund, day) == selectors.document_of(v1)  # now kept
+    admin = FundRoleFactory.create(fund=fund, role=FundRole.Role.OPERATOR_ADMIN).user
+    source = rules_with(**{"effective_from: 2020-01-01": "effective_from: 2020-11-20"})
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = services.save_draft(actor=admin, fund=fund, source=source)
+        v2 = services.publish_version(actor=admin, version=draft)
+    assert selectors.document_in_force(fund, day) == selectors.document_of(v2)
