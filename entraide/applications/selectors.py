@@ -119,8 +119,11 @@ def document_for(user: Any, document_id: int) -> ApplicationDocument:
     )
     if user.is_authenticated and document.owner_id == user.pk:
         return document
-    if document.application_id is not None and Capability.VIEW_APPLICATIONS in capabilities(
-        user, document.fund
+    # Staff open what the scanner passed (or every file, when no scanner is configured).
+    if (
+        document.application_id is not None
+        and document.scan != ApplicationDocument.Scan.PENDING
+        and Capability.VIEW_APPLICATIONS in capabilities(user, document.fund)
     ):
         return document
     raise Http404()

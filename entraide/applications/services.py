@@ -32,8 +32,20 @@ from entraide.applications.submission import (
     SubmissionInvalid,
     check_submission,
 )
+from entraide.applications.tasks import (
+    export_fund_applications,
+    follow_up_submission,
+    notify_applicant_of_message,
+    scan_documents,
+)
 from entraide.audit import services as audit
-from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
+from entraide.core.errors import (
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from entraide.core.refs import new_reference
 from entraide.core.tasks import enqueue_with_transaction
 from entraide.funds.models import Fund
@@ -44,6 +56,9 @@ from entraide.rules import selectors as rules_selectors
 from entraide.rules.document import RuleDocument
 
 logger = logging.getLogger(__name__)
+
+# Enough for every document a fund asks for, with room for second tries.
+MAX_DRAFT_DOCUMENTS = 20
 
 SUBMISSION_AUDITED_FIELDS = (
     "reference",
@@ -86,6 +101,11 @@ class IdempotencyConflict(DomainError):
     )
 
 
+class DraftGone(NotFound):
+    code = "draft_gone"
+    default_message = _("This application has already been sent, or its draft was removed.")
+
+
 @dataclass(frozen=True)
 class Submitted:
     application: Application
@@ -112,11 +132,13 @@ def submit_application(
     data: SubmissionData,
     partner: Any = None,
     request_digest: str = "",
-    documents: Sequence[ApplicationDocument] = (),
     draft: ApplicationDraft | None = None,
+    required_documents: Sequence[tuple[str, str]] = (),
     now: dt.datetime | None = None,
 ) -> Submitted:
-    """Record a submission by an applicant (``actor``) or by a ``partner`` for its member.
+    """Record a submission by an applicant (``actor``) or by a ``partner`` for its member;
+    from the portal, the ``draft`` goes with its documents (``required_documents``: the
+    ``(code, label)`` the fund requires; a missing one is a problem on ``documents.<code>``).
 
     The same key from the same submitter returns the first application (a double click, a
     retried request, a second tab): never two. A submission is complete or absent: the
@@ -137,8 +159,8 @@ def submit_application(
             data=data,
             partner=partner,
             request_digest=request_digest,
-            documents=documents,
             draft=draft,
+            required_documents=required_documents,
             now=now,
         )
     except (DomainError, IntegrityError) as refused:
@@ -158,8 +180,8 @@ def _record_submission(
     data: SubmissionData,
     partner: Any,
     request_digest: str,
-    documents: Sequence[ApplicationDocument],
     draft: ApplicationDraft | None,
+    required_documents: Sequence[tuple[str, str]],
     now: dt.datetime | None,
 ) -> Submitted:
     now = now or timezone.now()
@@ -170,6 +192,9 @@ def _record_submission(
     data = check_submission(data, document)
     try:
         with transaction.atomic(durable=True):
+            documents = (
+                _documents_of_locked_draft(draft, required_documents) if draft is not None else []
+            )
             if (
                 document is not None
                 and document.one_per_person == "programme"
@@ -247,8 +272,6 @@ def _enqueue_follow_ups(
     application: Application, *, has_rules: bool, documents: Sequence[ApplicationDocument]
 ) -> None:
     """What can wait for the worker: the evaluation and the receipt, the virus scan."""
-    from entraide.applications.tasks import follow_up_submission, scan_documents
-
     enqueue_with_transaction(follow_up_submission, application.pk, has_rules)
     if documents:
         enqueue_with_transaction(scan_documents, application.pk)
@@ -301,7 +324,11 @@ def save_draft_step(
     else:
         completed.discard(step)
     draft.completed_steps = [s for s in ApplicationDraft.Step.values if s in completed]
-    draft.save(update_fields=["data", "completed_steps", "updated_at"])
+    saved = ApplicationDraft.objects.filter(pk=draft.pk).update(
+        data=draft.data, completed_steps=draft.completed_steps, updated_at=timezone.now()
+    )
+    if not saved:  # sent from another tab meanwhile
+        raise DraftGone()
     return draft
 
 
@@ -311,6 +338,12 @@ def add_draft_document(
     """Check and keep a file for the draft; the file is attached to the application on submit."""
     if draft.applicant_id != actor.pk:
         raise PermissionDenied()
+    if ApplicationDocument.objects.filter(draft=draft).count() >= MAX_DRAFT_DOCUMENTS:
+        raise ValidationFailed(
+            _("A draft holds at most %(count)s documents: remove one first.")
+            % {"count": MAX_DRAFT_DOCUMENTS},
+            field="file",
+        )
     stored = document_store.store(upload)
     try:
         document = _document(
@@ -364,13 +397,28 @@ def submit_draft(
     idempotency_key: str,
     required_documents: Sequence[tuple[str, str]] = (),
 ) -> Submitted:
-    """Submit the draft with its documents. ``required_documents`` lists ``(code, label)`` of
-    the documents the fund requires; a missing one is a problem on ``documents.<code>``."""
+    """Submit the draft with its documents (see :func:`submit_application`)."""
     if draft.applicant_id != actor.pk:
         raise PermissionDenied()
-    # A draft already submitted (from another tab) is gone, with its documents.
-    attached = list(draft.documents.all()) if draft.pk is not None else []
-    present = {document.requirement for document in attached}
+    return submit_application(
+        actor=actor,
+        fund=draft.fund,
+        idempotency_key=idempotency_key,
+        data=data,
+        draft=draft,
+        required_documents=required_documents,
+    )
+
+
+def _documents_of_locked_draft(
+    draft: ApplicationDraft, required_documents: Sequence[tuple[str, str]]
+) -> list[ApplicationDocument]:
+    """The draft's documents, read with the draft locked, so that a file removed or added from
+    another tab meanwhile cannot leave the application without it, nor orphan it."""
+    if not ApplicationDraft.objects.select_for_update().filter(pk=draft.pk).exists():
+        raise DraftGone()
+    documents = list(ApplicationDocument.objects.filter(draft_id=draft.pk))
+    present = {document.requirement for document in documents}
     missing = [
         Problem(
             f"documents.{code}",
@@ -381,19 +429,8 @@ def submit_draft(
         if code not in present
     ]
     if missing:
-        # Another tab may just have submitted this draft (its documents went with it).
-        first = _first_submission(actor, None, str(idempotency_key), "")
-        if first is not None:
-            return Submitted(first, created=False)
         raise SubmissionInvalid(missing)
-    return submit_application(
-        actor=actor,
-        fund=draft.fund,
-        idempotency_key=idempotency_key,
-        data=data,
-        documents=attached,
-        draft=draft,
-    )
+    return documents
 
 
 # -- statuses ----------------------------------------------------------------------------------
@@ -469,15 +506,8 @@ def send_staff_message(
             },
             fund_id=application.fund_id,
         )
-        message_id = message.pk
-        transaction.on_commit(lambda: _notify_applicant(message_id))
+        enqueue_with_transaction(notify_applicant_of_message, message.pk)
     return message
-
-
-def _notify_applicant(message_id: int) -> None:
-    from entraide.applications.tasks import notify_applicant_of_message
-
-    notify_applicant_of_message.enqueue(message_id)
 
 
 def reply_to_staff(
@@ -535,19 +565,13 @@ def reply_to_staff(
                 changes={"message": message.pk, "documents": len(stored)},
                 fund_id=application.fund_id,
             )
-            application_id = application.pk
-            transaction.on_commit(lambda: _scan(application_id))
+            if stored:
+                enqueue_with_transaction(scan_documents, application.pk)
     except Exception:
         for _requirement, _upload, file in stored:
             document_store.discard(file.stored_name)
         raise
     return message
-
-
-def _scan(application_id: int) -> None:
-    from entraide.applications.tasks import scan_documents
-
-    scan_documents.enqueue(application_id)
 
 
 def record_scan_result(*, document: ApplicationDocument, clean: bool | None) -> None:
@@ -575,8 +599,6 @@ def record_scan_result(*, document: ApplicationDocument, clean: bool | None) -> 
 
 def request_applications_export(*, actor: Any, fund: Fund) -> str:
     """Start a CSV export of the fund's applications; returns the task id to follow it."""
-    from entraide.applications.tasks import export_fund_applications
-
     with transaction.atomic(durable=True):
         require(actor, fund, Capability.EXPORT)
         # The database tasks backend stores the task in this transaction: it runs only if the

@@ -333,15 +333,22 @@ def apply_step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
 
 
 def _typed(form: AccessibleForm) -> dict[str, Any]:
-    """What the applicant typed, as typed (kept even when it is wrong, to be corrected)."""
+    """What the applicant typed, as typed (kept even when it is wrong, to be corrected), less
+    the NUL character that the database cannot store (the form refuses it anyway)."""
     if isinstance(form, SituationForm):
         return {
-            "profession": form.data.get("profession", ""),
+            "profession": _storable(form.data.get("profession", "")),
             "declared": {
-                name: form.data[name] for name in form.question_names if form.data.get(name)
+                name: _storable(form.data[name])
+                for name in form.question_names
+                if form.data.get(name)
             },
         }
-    return {name: form.data.get(name, "") for name in form.fields}
+    return {name: _storable(form.data.get(name, "")) for name in form.fields}
+
+
+def _storable(typed: str) -> str:
+    return typed.replace("\x00", "")
 
 
 def _form_step(applying: Applying, step: str) -> HttpResponse:

@@ -72,7 +72,10 @@ def self_check(request: HttpRequest, slug: str) -> HttpResponse:
     )
     context["form"] = form
     if data is not None and form.is_valid() and form.answers is not None:
-        request.session[self_check_key(fund.slug)] = form.answers
+        if request.method == "POST":
+            # Only answers the person sent: a link with answers in it (from another site, or
+            # a bot) evaluates them but neither creates a session nor pre-fills an application.
+            request.session[self_check_key(fund.slug)] = form.answers
         evaluation = evaluate_answers(
             document, form.answers, at=evaluation_day(fund), language=language
         )

@@ -25,7 +25,7 @@ from ninja.security import HttpBearer
 
 from entraide.applications.models import Application
 from entraide.applications.services import request_digest_of, submit_application
-from entraide.core.errors import DomainError, ValidationFailed
+from entraide.core.errors import DomainError, NotFound, ValidationFailed
 from entraide.funds.window import window_state
 from entraide.intake import problems, selectors, services
 from entraide.intake.models import PartnerToken
@@ -286,9 +286,14 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         changed_at = dt.datetime.fromisoformat(moment)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise ValidationFailed(INVALID_CURSOR, field="query.cursor") from None
-    if changed_at.tzinfo is None:
+    if changed_at.tzinfo is None or not _plausible(changed_at) or "\x00" in reference:
         raise ValidationFailed(INVALID_CURSOR, field="query.cursor")
     return changed_at, reference
+
+
+def _plausible(moment: dt.datetime) -> bool:
+    # Far enough from year 1 and 9999 that converting to UTC cannot overflow.
+    return 1970 <= moment.year <= 2200
 
 
 @api.get(
@@ -319,6 +324,10 @@ def list_applications(
     if changed_since is not None and changed_since.tzinfo is None:
         raise ValidationFailed(
             _("Give the time zone of the instant (e.g. Z or +02:00)."), field="query.changed_since"
+        )
+    if changed_since is not None and not _plausible(changed_since):
+        raise ValidationFailed(
+            _("Give an instant between 1970 and 2200."), field="query.changed_since"
         )
     page = selectors.changes_page(
         token,
@@ -353,5 +362,7 @@ def list_applications(
 )
 def get_application(request: HttpRequest, slug: str, reference: str) -> dict[str, Any]:
     token = token_of(request)
+    if "\x00" in reference:  # no reference has one, and PostgreSQL refuses it in a query
+        raise NotFound()
     application = selectors.application_of_partner(token, reference)
     return submission_out(application, token.fund.slug)

@@ -150,6 +150,8 @@ def _message(error: Mapping[str, Any]) -> str:
         return _("Enter at least %(count)s characters.") % {"count": ctx.get("min_length")}
     if kind == "string_too_long":
         return _("Enter at most %(count)s characters.") % {"count": ctx.get("max_length")}
+    if kind == "nul_character":
+        return _("Remove the invisible NUL character from this value.")
     if kind == "string_pattern_mismatch":
         return _("This value is not in the expected format.")
     if kind.startswith("date_") or kind == "date_type":

@@ -11,14 +11,34 @@ import datetime as dt
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 
 from entraide.applications.submission import SubmissionData
+
+
+def _without_nul(value: Any) -> Any:
+    """Refuse the NUL character anywhere in a value: PostgreSQL cannot store it in text."""
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("nul_character", "NUL character")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _without_nul(key)
+            _without_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _without_nul(item)
+    return value
 
 
 class Strict(Schema):
     # A misspelt field is an error, not a silently missing answer.
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_character(cls, value: Any) -> Any:
+        return _without_nul(value)
 
 
 class ApplicantIn(Strict):

@@ -153,6 +153,7 @@ def changes_page(
 class WebhookTarget:
     partner_id: int
     reference: str
+    fund: str
 
 
 def webhook_target(application_id: int) -> WebhookTarget | None:
@@ -160,10 +161,10 @@ def webhook_target(application_id: int) -> WebhookTarget | None:
     row = (
         Application.objects.filter(pk=application_id, partner__isnull=False)
         .exclude(partner__webhook_url="")
-        .values_list("partner_id", "reference")
+        .values_list("partner_id", "reference", "fund__slug")
         .first()
     )
-    return WebhookTarget(partner_id=row[0], reference=row[1]) if row else None
+    return WebhookTarget(*row) if row else None
 
 
 def delivery_for_sending(delivery_id: int) -> WebhookDelivery:

@@ -218,6 +218,7 @@ def queue_status_webhook(*, application_id: int, status: str) -> WebhookDelivery
             event=STATUS_CHANGED,
             payload={
                 "event": STATUS_CHANGED,
+                "fund": target.fund,
                 "reference": target.reference,
                 "status": status,
                 "occurred_at": timezone.now().isoformat(),

@@ -158,7 +158,7 @@ def _number(question: Question, raw: Any) -> int | str:
     too_precise = gettext(
         "Enter a number with at most 14 digits before the decimal point and 4 after."
     )
-    if abs(value) >= LARGEST:
+    if value.copy_abs() >= LARGEST:  # copy_abs: no context, so no overflow on 1e999999999
         raise _Refused(too_precise)
     if question.type == "count" and value != value.to_integral_value():
         raise _Refused(gettext("Enter a whole number."))

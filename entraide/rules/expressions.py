@@ -244,7 +244,7 @@ def number_problem(number: Decimal) -> str | None:
     (the SQL type is DECIMAL(18,4): 14 digits before the point, 4 after)."""
     if not number.is_finite():
         return f"{number} is not a number that rules can use"
-    if abs(number) >= Decimal(10) ** 14:
+    if number.copy_abs() >= Decimal(10) ** 14:  # abs() would overflow the context
         return f"{number} is too large (at most 14 digits before the decimal point)"
     if number != number.quantize(Decimal("0.0001")):
         return f"{number} has more than 4 decimal places"

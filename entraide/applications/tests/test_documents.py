@@ -16,6 +16,7 @@ from django.urls import reverse
 from entraide.accounts.tests.factories import UserFactory
 from entraide.applications import documents as document_store
 from entraide.applications.models import Application, ApplicationDocument, ApplicationDraft
+from entraide.applications.tasks import scan_documents
 from entraide.applications.tests.portal_factories import (
     PDF,
     PNG,
@@ -213,6 +214,9 @@ def test_the_funds_staff_download_the_documents_of_its_applications(
     document = submitted_document(client, fund)
     staff = Client()
     staff.force_login(FundRoleFactory.create(fund=fund, role=role).user)
+    # Not before the worker's virus scan has looked at it (no scanner: "not scanned").
+    assert staff.get(download_url(document)).status_code == 404
+    scan_documents.call(document.application_id)
 
     response = staff.get(download_url(document))
 

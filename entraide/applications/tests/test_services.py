@@ -13,13 +13,16 @@ from django.db import transaction
 from entraide.accounts.tests.factories import UserFactory
 from entraide.applications.models import Application, ApplicationDraft
 from entraide.applications.services import (
+    MAX_DRAFT_DOCUMENTS,
     AlreadyApplied,
     AlreadyAppliedInProgramme,
+    DraftGone,
     IdempotencyConflict,
     WindowClosed,
     add_draft_document,
     reply_to_staff,
     resume_draft,
+    save_draft_step,
     send_staff_message,
     submit_application,
     submit_draft,
@@ -29,7 +32,7 @@ from entraide.applications.signals import application_status_changed
 from entraide.applications.submission import SubmissionInvalid
 from entraide.applications.tests.factories import ApplicationFactory, submission_data
 from entraide.audit.models import AuditEvent
-from entraide.core.errors import InvalidTransition, PermissionDenied
+from entraide.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from entraide.funds.models import FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.intake.tests.factories import PartnerFactory
@@ -290,3 +293,30 @@ def test_the_receipt_goes_even_when_the_evaluation_fails(
     with django_capture_on_commit_callbacks(execute=True):
         submit(fund=fund, data=submission_data(declared={"annual_resources": "9000", "days": 20}))
     assert len(mail.outbox) == 1
+
+
+def test_a_step_saved_from_a_tab_after_the_draft_was_sent_says_so() -> None:
+    applicant, fund = UserFactory(), FundFactory()
+    draft = resume_draft(actor=applicant, fund=fund)
+    stale = ApplicationDraft.objects.get(pk=draft.pk)
+    submit_draft(actor=applicant, draft=draft, data=submission_data(), idempotency_key="tab-1")
+    with pytest.raises(DraftGone):
+        save_draft_step(
+            actor=applicant, draft=stale, step="contact", values={"phone": "1"}, complete=True
+        )
+
+
+def test_a_draft_holds_a_bounded_number_of_documents() -> None:
+    applicant = UserFactory()
+    draft = resume_draft(actor=applicant, fund=FundFactory())
+    for index in range(MAX_DRAFT_DOCUMENTS):
+        add_draft_document(
+            actor=applicant,
+            draft=draft,
+            requirement="",
+            upload=SimpleUploadedFile(f"{index}.png", PNG),
+        )
+    with pytest.raises(ValidationFailed):
+        add_draft_document(
+            actor=applicant, draft=draft, requirement="", upload=SimpleUploadedFile("x.png", PNG)
+        )

@@ -137,6 +137,8 @@ def test_invalid_answers_are_shown_on_their_fields_and_nothing_is_kept(
 def test_answers_in_the_address_are_checked_too(client: Client, fund: Fund) -> None:
     response = client.get(url(fund), ELIGIBLE)
     assert "You may be eligible for €900.00, because:" in text(response)
+    # A link carrying answers (perhaps from another site) pre-fills nobody's application.
+    assert self_check_key(fund.slug) not in client.session
 
 
 def test_the_check_is_in_french_for_a_french_reader(client: Client, fund: Fund) -> None:

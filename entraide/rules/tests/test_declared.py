@@ -285,6 +285,12 @@ def test_clean_answers_reports_every_problem_at_once_with_its_question() -> None
         ("birth_date", "2020-02-30", "Enter a date as YYYY-MM-DD."),
         ("birth_date", "20200215", "Enter a date as YYYY-MM-DD."),
         ("profession", 1, "Enter a text."),
+        # beyond what decimal arithmetic can hold: refused, never an overflow
+        (
+            "annual_resources",
+            "1e999999999",
+            "Enter a number with at most 14 digits before the decimal point and 4 after.",
+        ),
     ],
 )
 def test_clean_answers_refuses(question: str, value: Any, message: str) -> None:
