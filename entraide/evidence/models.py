@@ -15,9 +15,29 @@ class EvidenceBatch(models.Model):
         BENEFITS = "benefits", pgettext_lazy("evidence kind", "Benefits paid")
         CANCELLATIONS = "cancellations", pgettext_lazy("evidence kind", "Cancellations")
 
+    class Status(models.TextChoices):
+        RUNNING = "running", pgettext_lazy("evidence batch status", "Running")
+        DONE = "done", pgettext_lazy("evidence batch status", "Done")
+        FAILED = "failed", pgettext_lazy("evidence batch status", "Failed")
+        ROLLED_BACK = "rolled_back", pgettext_lazy("evidence batch status", "Rolled back")
+
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=200)
-    rows = models.PositiveIntegerField(_("rows"), default=0)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DONE
+    )
+    # A file import (``evidence.imports``); rows loaded by ``load_evidence_batch`` have no file.
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
+    period_start = models.DateField(_("earliest date seen"), null=True, blank=True)
+    period_end = models.DateField(_("latest date seen"), null=True, blank=True)
+    rows_read = models.PositiveBigIntegerField(_("rows read"), default=0)
+    rows = models.PositiveIntegerField(_("rows imported"), default=0)
+    rows_rejected = models.PositiveBigIntegerField(_("rows rejected"), default=0)
+    rows_duplicate = models.PositiveBigIntegerField(_("duplicate rows"), default=0)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    error_report = models.CharField(_("error report"), max_length=500, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     loaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("loaded by"),
@@ -30,6 +50,15 @@ class EvidenceBatch(models.Model):
     class Meta:
         verbose_name = _("evidence batch")
         verbose_name_plural = _("evidence batches")
+        constraints = [
+            # The same file is imported once per kind; a failed or rolled-back import may be
+            # run again.
+            models.UniqueConstraint(
+                fields=["kind", "sha256"],
+                condition=~models.Q(sha256="") & models.Q(status__in=["running", "done"]),
+                name="evidence_batch_file_imported_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.source}"

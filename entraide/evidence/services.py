@@ -49,8 +49,8 @@ def load_evidence_batch(
         batch = EvidenceBatch.objects.create(kind=kind, source=source, loaded_by=actor)
         objects: list[Any] = [model(batch=batch, **_fields(kind, row)) for row in rows]
         model._default_manager.bulk_create(objects, batch_size=2000)
-        batch.rows = len(objects)
-        batch.save(update_fields=["rows"])
+        batch.rows = batch.rows_read = len(objects)
+        batch.save(update_fields=["rows", "rows_read"])
         audit.record(
             actor=actor,
             action="evidence.batch_loaded",

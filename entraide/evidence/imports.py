@@ -1,0 +1,713 @@
+"""Importing one evidence file (FORMATS.md: declarations, rights, benefits, cancellations).
+
+The file (CSV: UTF-8, header, ``,``; or Parquet with the same columns) is read by DuckDB, never
+whole into Python: DuckDB holds it (spilling to disk beyond its memory limit), validates every
+row in SQL and hands the valid rows over in chunks, which go to the database by ``COPY`` on
+PostgreSQL and ``bulk_create`` elsewhere. Each bad row is reported with its line (1 = the header,
+the first data row = 2; a quoted value spanning lines is still one line, as DuckDB counts
+records; in Parquet, row *n* is reported as line *n + 1*, as if the file were CSV), the column
+and a stable code with a translated message, in a CSV error report beside the exports.
+
+Idempotency: a batch keeps the file's SHA-256, and a file already imported for a kind is refused
+(:class:`AlreadyImported`, naming the batch); within and across files, a row whose natural key
+(``NATURAL_KEYS``) is already stored counts as a duplicate and is not stored again. The first
+row stays: a later row with the same key but other values (a correction) is a duplicate too.
+
+The NIR and SIRET checks are SQL versions of python-stdnum's ``fr.nir`` and ``fr.siret``
+(same normalisation, same key/Luhn rules, La Poste's SIRETs included); ``test_imports`` proves
+them equal on random input with hypothesis.
+"""
+
+# ruff: noqa: S608  (SQL built from the fixed column specifications below; values are parameters)
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+from django.conf import settings
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from entraide.audit import services as audit
+from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied
+from entraide.evidence.models import (
+    BenefitRecord,
+    CancellationRecord,
+    EmployerDeclaration,
+    EvidenceBatch,
+    RightsRecord,
+)
+
+CHUNK_ROWS = 5000  # valid rows per round trip to the database (and per NIR look-up)
+Progress = Callable[[int], None]  # told the number of rows handled so far
+
+# -- the checks, in SQL ------------------------------------------------------------------------
+
+ROW_PROBLEMS: dict[str, Any] = {
+    "required": _("A value is required."),
+    "invalid_nir": _("Not a social security number (15 characters, 2A/2B allowed)."),
+    "nir_key": _("The social security number's key does not match."),
+    "invalid_siret": _("Not a SIRET (14 digits)."),
+    "siret_checksum": _("The SIRET's check digit does not match."),
+    "invalid_naf": _("Not a NAF code (like 59.11A)."),
+    "invalid_idcc": _("Not a collective agreement number (4 digits)."),
+    "invalid_date": _("Not a date (YYYY-MM-DD)."),
+    "invalid_number": _("Not a number (digits, a decimal point, at most 2 decimals)."),
+    "invalid_integer": _("Not a whole number."),
+    "negative_number": _("The number is negative."),
+    "number_too_large": _("The number is too large."),
+    "too_long": _("The text is too long."),
+    "invalid_choice": _("Not one of the allowed values."),
+    "end_before_start": _("The end is before the start."),
+    "too_few_values": _("The line has too few values."),
+    "too_many_values": _("The line has too many values."),
+    "unquoted_value": _("A value with a quote must be quoted."),
+    "invalid_encoding": _("The line is not UTF-8 text."),
+    "malformed_line": _("The line cannot be read as CSV."),
+}
+CSV_REJECTS = {
+    "MISSING COLUMNS": "too_few_values",
+    "TOO MANY COLUMNS": "too_many_values",
+    "UNQUOTED VALUE": "unquoted_value",
+    "INVALID ENCODING": "invalid_encoding",
+}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def compact_sql(value: str) -> str:
+    """stdnum's ``compact``: without spaces and dots, trimmed, upper case (NULL when empty)."""
+    return f"nullif(upper(trim(replace(replace({value}, ' ', ''), '.', ''))), '')"
+
+
+def _luhn_sql(value: str, length: int) -> str:
+    """The Luhn sum modulo 10 of the first ``length`` digits (0: valid)."""
+    terms = []
+    for position in range(1, length + 1):
+        digit = f"TRY_CAST(substr({value}, {position}, 1) AS INTEGER)"
+        # from the right, every second digit is doubled (and 9 taken off above 9)
+        if (length - position) % 2:
+            terms.append(f"(2 * {digit} - CASE WHEN {digit} > 4 THEN 9 ELSE 0 END)")
+        else:
+            terms.append(digit)
+    return f"(({' + '.join(terms)}) % 10)"
+
+
+def nir_problem_sql(value: str) -> str:
+    """The problem code of a compacted NIR, or NULL: stdnum.fr.nir's rule, in SQL.
+
+    Format: 15 characters, digits but the department (characters 6-7) which may be 2A or 2B.
+    Key: 97 - (the first 13 digits, 2A read as 19 and 2B as 18) mod 97 = the last 2 digits.
+    """
+    number = (
+        f"TRY_CAST(substr({value}, 1, 5) || "
+        f"replace(replace(substr({value}, 6, 2), '2A', '19'), '2B', '18') || "
+        f"substr({value}, 8, 6) AS BIGINT)"
+    )
+    return (
+        f"CASE WHEN NOT regexp_full_match({value}, '[0-9]{{5}}([0-9]{{2}}|2A|2B)[0-9]{{8}}') "
+        f"THEN 'invalid_nir' "
+        f"WHEN 97 - ({number} % 97) <> TRY_CAST(substr({value}, 14, 2) AS INTEGER) "
+        f"THEN 'nir_key' END"
+    )
+
+
+def siret_problem_sql(value: str) -> str:
+    """The problem code of a compacted SIRET, or NULL: stdnum.fr.siret's rule, in SQL.
+
+    Luhn on the SIREN (9 first digits) and on the 14 digits; La Poste's establishments (SIREN
+    356000000 but its head office) use a digit sum divisible by 5 instead of the second.
+    """
+    digit_sum = " + ".join(
+        f"TRY_CAST(substr({value}, {position}, 1) AS INTEGER)" for position in range(1, 15)
+    )
+    return (
+        f"CASE WHEN NOT regexp_full_match({value}, '[0-9]{{14}}') THEN 'invalid_siret' "
+        f"WHEN {_luhn_sql(value, 9)} <> 0 THEN 'siret_checksum' "
+        f"WHEN starts_with({value}, '356000000') AND {value} <> '35600000000048' "
+        f"THEN CASE WHEN ({digit_sum}) % 5 <> 0 THEN 'siret_checksum' END "
+        f"WHEN {_luhn_sql(value, 14)} <> 0 THEN 'siret_checksum' END"
+    )
+
+
+# -- what each kind of file holds --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of FORMATS.md and the model field it fills.
+
+    ``check`` is one of nir, siret, naf, idcc, text, choice, date, decimal, integer. A column
+    whose value may be empty may also be left out of the file.
+    """
+
+    name: str
+    check: str
+    required: bool = True
+    field: str = ""  # the model field, when not the column's name
+    choices: tuple[str, ...] = ()
+    digits: int = 0  # decimal and integer: most digits before the decimal point
+    max_length: int = 0  # text
+    default: str | None = None  # SQL for an empty value
+
+    @property
+    def field_name(self) -> str:
+        return self.field or self.name
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    model: type[models.Model]
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # model fields identifying a row
+    ordered: tuple[str, str]  # (start column, end column): end ≥ start when both are given
+    period: tuple[str, ...]  # model fields whose dates make the batch's period
+    fields: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", tuple(c.field_name for c in self.columns))
+
+
+def _nir() -> Column:
+    return Column("nir", "nir")
+
+
+SPECS = {
+    spec.kind: spec
+    for spec in (
+        Spec(
+            EvidenceBatch.Kind.DECLARATIONS,
+            EmployerDeclaration,
+            (
+                _nir(),
+                Column("siret", "siret"),
+                Column("naf", "naf"),
+                Column("idcc", "idcc"),
+                Column("contract_type", "choice", choices=("CDDU", "CDD", "CDI")),
+                Column("start", "date"),
+                Column("end", "date"),
+                Column("hours", "decimal", required=False, digits=5),
+                Column("cachets", "integer", required=False, digits=9),
+                Column("gross_pay", "decimal", digits=12),
+            ),
+            key=("nir", "siret", "start", "end", "contract_type"),
+            ordered=("start", "end"),
+            period=("start", "end"),
+        ),
+        Spec(
+            EvidenceBatch.Kind.RIGHTS,
+            RightsRecord,
+            (
+                _nir(),
+                Column("annex", "choice", choices=("8", "10", "general")),
+                Column("opened_on", "date"),
+                Column("ends_on", "date"),
+                Column("status", "choice", choices=("open", "ended", "refused")),
+                Column("reason", "text", required=False, max_length=40, default="''"),
+            ),
+            key=("nir", "annex", "opened_on"),
+            ordered=("opened_on", "ends_on"),
+            period=("opened_on", "ends_on"),
+        ),
+        Spec(
+            EvidenceBatch.Kind.BENEFITS,
+            BenefitRecord,
+            (
+                _nir(),
+                Column("scheme", "choice", choices=("annex8", "annex10", "general")),
+                Column("from", "date", field="start"),
+                Column("to", "date", required=False, field="end"),
+            ),
+            key=("nir", "scheme", "start"),
+            ordered=("from", "to"),
+            period=("start", "end"),
+        ),
+        Spec(
+            EvidenceBatch.Kind.CANCELLATIONS,
+            CancellationRecord,
+            (
+                _nir(),
+                Column("siret", "siret", required=False, default="''"),
+                Column("date", "date"),
+                Column("cachets", "integer", required=False, digits=9, default="1"),
+                Column("signed_on", "date", required=False),
+            ),
+            key=("nir", "siret", "date"),
+            ordered=("signed_on", "date"),
+            period=("date",),
+        ),
+    )
+}
+
+SQL_TYPES = {"date": "DATE", "decimal": "DECIMAL(18,2)", "integer": "BIGINT"}
+
+
+def _value_sql(column: Column) -> str:
+    raw = _quote(column.name)
+    if column.check in ("nir", "siret"):
+        return compact_sql(raw)
+    if column.check == "naf":
+        return f"nullif(upper(trim({raw})), '')"
+    return f"nullif(trim({raw}), '')"
+
+
+def _problem_sql(column: Column, value: str) -> str:
+    """SQL for the problem code of a column's (non-NULL) value, or NULL."""
+    match column.check:
+        case "nir":
+            return nir_problem_sql(value)
+        case "siret":
+            return siret_problem_sql(value)
+        case "naf":
+            naf = "'\\d{2}\\.\\d{2}[A-Z]'"
+            return f"CASE WHEN NOT regexp_full_match({value}, {naf}) THEN 'invalid_naf' END"
+        case "idcc":
+            return f"CASE WHEN NOT regexp_full_match({value}, '\\d{{4}}') THEN 'invalid_idcc' END"
+        case "choice":
+            values = ", ".join(map(_literal, column.choices))
+            return f"CASE WHEN {value} NOT IN ({values}) THEN 'invalid_choice' END"
+        case "text":
+            return f"CASE WHEN length({value}) > {column.max_length} THEN 'too_long' END"
+        case "date":
+            return (
+                f"CASE WHEN NOT regexp_full_match({value}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+                f"OR TRY_CAST({value} AS DATE) IS NULL THEN 'invalid_date' END"
+            )
+        case "decimal" | "integer":
+            fraction = "(\\.[0-9]{1,2})?" if column.check == "decimal" else ""
+            code = "invalid_number" if column.check == "decimal" else "invalid_integer"
+            return (
+                f"CASE WHEN regexp_full_match({value}, '-[0-9]+{fraction}') "
+                f"THEN 'negative_number' "
+                f"WHEN NOT regexp_full_match({value}, '[0-9]+{fraction}') THEN '{code}' "
+                f"WHEN NOT regexp_full_match({value}, '0*[0-9]{{1,{column.digits}}}{fraction}') "
+                f"THEN 'number_too_large' END"
+            )
+    raise ValueError(column.check)
+
+
+def _checked_sql(spec: Spec, source: str) -> str:
+    """Each row of ``source`` (text columns and ``line``): its line, the list of its problems
+    (``{column, code}``) and its typed values (meaningful when there is no problem)."""
+    values = ", ".join(f"{_value_sql(c)} AS {_quote('v_' + c.name)}" for c in spec.columns)
+    problems = []
+    typed = []
+    for column in spec.columns:
+        value = _quote("v_" + column.name)
+        missing = "'required'" if column.required else "NULL"
+        problems.append(
+            f"{{'column': {_literal(column.name)}, 'code': "
+            f"CASE WHEN {value} IS NULL THEN {missing} ELSE {_problem_sql(column, value)} END}}"
+        )
+        cast = f"TRY_CAST({value} AS {SQL_TYPES.get(column.check, 'VARCHAR')})"
+        if column.default is not None:
+            cast = f"COALESCE({cast}, {column.default})"
+        typed.append(f"{cast} AS {_quote(column.field_name)}")
+    start, end = (_quote("v_" + name) for name in spec.ordered)
+    problems.append(
+        f"{{'column': {_literal(spec.ordered[1])}, 'code': CASE WHEN "
+        f"TRY_CAST({end} AS DATE) < TRY_CAST({start} AS DATE) THEN 'end_before_start' END}}"
+    )
+    return (
+        f"SELECT line, list_filter([{', '.join(problems)}], lambda p: p.code IS NOT NULL) "
+        f"AS problems, {', '.join(typed)} FROM (SELECT line, {values} FROM {source})"
+    )
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+class ImportFileError(DomainError):
+    """The file cannot be imported at all (unreadable, a required column missing)."""
+
+    code = "import_file_invalid"
+    default_message = _("This file cannot be imported.")
+
+
+class AlreadyImported(DomainError):
+    code = "already_imported"
+
+    def __init__(self, batch: EvidenceBatch) -> None:
+        self.batch = batch
+        super().__init__(
+            _("This file was already imported as batch %(id)s on %(date)s.")
+            % {"id": batch.pk, "date": batch.loaded_at.date().isoformat()}
+        )
+
+
+# -- reading the file --------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_parquet(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PAR1"
+
+
+def _header(path: Path) -> list[str]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (UnicodeDecodeError, csv.Error):
+        raise ImportFileError(_("The header is not a UTF-8 CSV line.")) from None
+
+
+def _check_header(spec: Spec, names: Sequence[str]) -> list[str]:
+    """The warnings about the header (extra columns); ImportFileError if a column is missing."""
+    missing = [c.name for c in spec.columns if c.required and c.name not in names]
+    if missing:
+        raise ImportFileError(
+            _("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}
+        )
+    known = {c.name for c in spec.columns}
+    extra = [name for name in names if name not in known]
+    return [f"ignored column(s): {', '.join(extra)}"] if extra else []
+
+
+@dataclass
+class Reader:
+    """The file loaded in DuckDB as ``lines`` (text columns and ``line``), and the problems
+    found while reading it (structural CSV errors)."""
+
+    connection: duckdb.DuckDBPyConnection
+    warnings: list[str]
+    read_errors: list[tuple[int, str, str]]  # (line, column, code)
+    rows: int  # readable rows in ``lines``
+
+
+def _read(spec: Spec, path: Path, connection: duckdb.DuckDBPyConnection) -> Reader:
+    path_sql = _literal(str(path))
+    if _is_parquet(path):
+        names = [
+            row[0]
+            for row in connection.execute(
+                f"SELECT name FROM parquet_schema({path_sql}) WHERE num_children IS NULL"
+            ).fetchall()
+        ]
+        warnings = _check_header(spec, names)
+        present = [c.name for c in spec.columns if c.name in names]
+        columns = [f"CAST({_quote(n)} AS VARCHAR) AS {_quote(n)}" for n in present]
+        source = f"read_parquet({path_sql}, file_row_number = true)"
+        connection.execute(
+            f"CREATE TEMP TABLE lines AS SELECT file_row_number + 2 AS line, "
+            f"{', '.join(columns)} FROM {source}"
+        )
+        read_errors: list[tuple[int, str, str]] = []
+    else:
+        header = _header(path)
+        warnings = _check_header(spec, header)
+        present = [c.name for c in spec.columns if c.name in header]
+        types = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in header)
+        connection.execute(
+            f"CREATE TEMP TABLE raw AS SELECT * FROM read_csv({path_sql}, header = true, "
+            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            f"columns = {{{types}}}, store_rejects = true, rejects_table = 'rejects', "
+            f"rejects_scan = 'reject_scans')"
+        )
+        # A line DuckDB cannot read is reported as a whole (no column).
+        read_errors = [
+            (int(line), "", CSV_REJECTS.get(kind, "malformed_line"))
+            for line, kind in connection.execute(
+                "SELECT line, min(CAST(error_type AS VARCHAR)) FROM rejects "
+                "GROUP BY line ORDER BY line"
+            ).fetchall()
+        ]
+        # DuckDB leaves rejected lines out: the k-th row read (rowid k - 1) is on line
+        # k + 1 + the number of rejected lines before it, i.e. of rejected lines r_i (the i-th)
+        # with r_i - i - 1 < k (r_i - i - 1 rows were read before r_i).
+        connection.execute(
+            "CREATE TEMP TABLE shifts AS SELECT r - i - 1 AS before, max(i) AS shift FROM "
+            "(SELECT line AS r, row_number() OVER (ORDER BY line) AS i "
+            " FROM (SELECT DISTINCT line FROM rejects)) GROUP BY before"
+        )
+        selected = ", ".join(_quote(n) for n in present)
+        connection.execute(
+            f"CREATE TEMP TABLE lines AS SELECT k + 1 + COALESCE(shift, 0) AS line, {selected} "
+            f"FROM (SELECT rowid + 1 AS k, * FROM raw) AS r "
+            f"ASOF LEFT JOIN shifts ON r.k > shifts.before"
+        )
+        connection.execute("DROP TABLE raw")
+    absent = [c for c in spec.columns if c.name not in present]
+    for column in absent:
+        connection.execute(f"ALTER TABLE lines ADD COLUMN {_quote(column.name)} VARCHAR")
+    rows = connection.execute("SELECT count(*) FROM lines").fetchall()[0][0]
+    return Reader(connection, warnings, read_errors, int(rows))
+
+
+# -- writing rows ------------------------------------------------------------------------------
+
+
+def _write_rows(spec: Spec, batch: EvidenceBatch, rows: list[tuple[Any, ...]]) -> None:
+    """Store valid rows (values in ``spec.fields`` order) in the batch: ``COPY`` on PostgreSQL,
+    ``bulk_create`` elsewhere."""
+    meta = spec.model._meta
+    if connection.vendor == "postgresql":
+        fields = [meta.get_field(name) for name in ("batch", *spec.fields)]
+        columns = ", ".join(_quote(f.column) for f in fields if isinstance(f, models.Field))
+        with connection.cursor() as cursor:
+            raw_cursor: Any = cursor.cursor  # psycopg's own cursor, which has copy()
+            with raw_cursor.copy(f"COPY {_quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((batch.pk, *row))
+    else:
+        spec.model._default_manager.bulk_create(
+            [spec.model(batch=batch, **dict(zip(spec.fields, row, strict=True))) for row in rows],
+            batch_size=500,
+        )
+
+
+def _new_rows(spec: Spec, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows whose natural key is neither stored (this transaction's earlier chunks
+    included) nor earlier in ``rows``."""
+    positions = [spec.fields.index(name) for name in spec.key]
+    nirs = {row[spec.fields.index("nir")] for row in rows}
+    seen = set(spec.model._default_manager.filter(nir__in=nirs).values_list(*spec.key).iterator())
+    fresh = []
+    for row in rows:
+        key = tuple(row[p] for p in positions)
+        if key not in seen:
+            seen.add(key)
+            fresh.append(row)
+    return fresh
+
+
+class ErrorReport:
+    """The CSV of bad rows (line, column, code, message), created at the first one."""
+
+    def __init__(self, batch: EvidenceBatch) -> None:
+        self.path = Path(settings.EXPORTS_DIR) / "evidence" / f"batch-{batch.pk}-errors.csv"
+        self.handle: IO[str] | None = None
+        self.writer: Any = None
+
+    def add(self, line: int, column: str, code: str) -> None:
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = self.path.open("w", encoding="utf-8", newline="")
+            self.writer = csv.writer(self.handle)
+            self.writer.writerow(["line", "column", "code", "message"])
+        self.writer.writerow([line, column, code, str(ROW_PROBLEMS[code])])
+
+    def close(self) -> str:
+        if self.handle is None:
+            return ""
+        self.handle.close()
+        return str(self.path)
+
+
+# -- the service -------------------------------------------------------------------------------
+
+
+def _batches(cursor: duckdb.DuckDBPyConnection, size: int) -> Iterator[list[tuple[Any, ...]]]:
+    while rows := cursor.fetchmany(size):
+        yield rows
+
+
+def import_evidence_file(
+    *,
+    actor: Any,
+    kind: str,
+    path: Path,
+    source: str = "",
+    progress: Progress | None = None,
+    memory_limit: str | None = None,
+) -> EvidenceBatch:
+    """Validate and import one file as one batch; the batch says what happened.
+
+    Refuses a file already imported for this kind (:class:`AlreadyImported`) and a file that
+    cannot be read or lacks a required column (:class:`ImportFileError`, before any batch is
+    created). Rows go in in one transaction: a failure leaves none and marks the batch failed.
+    """
+    spec = SPECS[kind]
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFileError(_("No such file: %(name)s.") % {"name": path.name})
+    if actor is not None and not actor.has_perm("evidence.add_evidencebatch"):
+        raise PermissionDenied()
+    digest = file_sha256(path)
+    earlier = _imported(spec.kind, digest)
+    if earlier is not None:  # before reading the file; checked again when the batch starts
+        raise AlreadyImported(earlier)
+    with tempfile.TemporaryDirectory(prefix="entraide-import-") as spill:
+        duck = duckdb.connect(config={"temp_directory": spill})
+        try:
+            if memory_limit:
+                duck.execute(f"SET memory_limit = {_literal(memory_limit)}")
+            try:
+                reader = _read(spec, path, duck)
+            except duckdb.Error as error:
+                raise ImportFileError(
+                    _("The file cannot be read as CSV or Parquet (%(error)s).")
+                    % {"error": str(error).splitlines()[0]}
+                ) from None
+            batch = _start_batch(actor, spec, path, source or path.name, digest, reader)
+            try:
+                _import_rows(actor, spec, batch, reader, progress)
+            except BaseException as error:
+                _fail_batch(batch, error)
+                raise
+        finally:
+            duck.close()
+    return batch
+
+
+def _start_batch(
+    actor: Any, spec: Spec, path: Path, source: str, digest: str, reader: Reader
+) -> EvidenceBatch:
+    try:
+        with transaction.atomic(durable=True):
+            if actor is not None and not actor.has_perm("evidence.add_evidencebatch"):
+                raise PermissionDenied()
+            earlier = _imported(spec.kind, digest)
+            if earlier is not None:
+                raise AlreadyImported(earlier)
+            return EvidenceBatch.objects.create(
+                kind=spec.kind,
+                source=source[:200],
+                file_name=path.name[:255],
+                sha256=digest,
+                status=EvidenceBatch.Status.RUNNING,
+                loaded_by=actor,
+                warnings=reader.warnings,
+            )
+    except IntegrityError:  # the same file, started at the same moment by someone else
+        earlier = _imported(spec.kind, digest)
+        if earlier is None:
+            raise
+        raise AlreadyImported(earlier) from None
+
+
+def _imported(kind: str, digest: str) -> EvidenceBatch | None:
+    """The batch that imported (or is importing) this file for this kind, if any."""
+    return EvidenceBatch.objects.filter(
+        kind=kind,
+        sha256=digest,
+        status__in=[EvidenceBatch.Status.RUNNING, EvidenceBatch.Status.DONE],
+    ).first()
+
+
+def _import_rows(
+    actor: Any, spec: Spec, batch: EvidenceBatch, reader: Reader, progress: Progress | None
+) -> None:
+    report = ErrorReport(batch)
+    imported = duplicates = rejected = handled = 0
+    first: dt.date | None = None
+    last: dt.date | None = None
+    period = [spec.fields.index(name) for name in spec.period]
+    try:
+        with transaction.atomic(durable=True):
+            # lines DuckDB could not read, reported in line order among the others
+            unread = iter(reader.read_errors)
+            pending = next(unread, None)
+            rejected = len(reader.read_errors)
+            query = reader.connection.execute(
+                f"SELECT * FROM ({_checked_sql(spec, 'lines')}) ORDER BY line"
+            )
+            for chunk in _batches(query, CHUNK_ROWS):
+                valid = []
+                for line, problems, *values in chunk:
+                    while pending is not None and pending[0] < line:
+                        report.add(*pending)
+                        pending = next(unread, None)
+                    if problems:
+                        rejected += 1
+                        for problem in problems:
+                            report.add(line, problem["column"], problem["code"])
+                    else:
+                        valid.append(tuple(values))
+                fresh = _new_rows(spec, valid) if valid else []
+                if fresh:
+                    _write_rows(spec, batch, fresh)
+                for row in fresh:
+                    for day in (row[p] for p in period if row[p] is not None):
+                        first = day if first is None or day < first else first
+                        last = day if last is None or day > last else last
+                imported += len(fresh)
+                duplicates += len(valid) - len(fresh)
+                handled += len(chunk)
+                if progress is not None:
+                    progress(handled)
+            while pending is not None:
+                report.add(*pending)
+                pending = next(unread, None)
+            batch.status = EvidenceBatch.Status.DONE
+            batch.rows_read = reader.rows + len(reader.read_errors)
+            batch.rows = imported
+            batch.rows_rejected = rejected
+            batch.rows_duplicate = duplicates
+            batch.period_start, batch.period_end = first, last
+            batch.error_report = report.close()
+            batch.finished_at = timezone.now()
+            batch.save()
+            audit.record(
+                actor=actor,
+                action="evidence.batch_imported",
+                obj=batch,
+                changes={
+                    "kind": spec.kind,
+                    "file": batch.file_name,
+                    "sha256": batch.sha256,
+                    "read": batch.rows_read,
+                    "imported": imported,
+                    "rejected": rejected,
+                    "duplicates": duplicates,
+                },
+            )
+    finally:
+        report.close()
+
+
+def _fail_batch(batch: EvidenceBatch, error: BaseException) -> None:
+    with transaction.atomic(durable=True):
+        batch.status = EvidenceBatch.Status.FAILED
+        batch.finished_at = timezone.now()
+        batch.error_report = ""
+        batch.save(update_fields=["status", "finished_at", "error_report"])
+        audit.record(
+            actor=batch.loaded_by,
+            action="evidence.batch_failed",
+            obj=batch,
+            changes={"error": type(error).__name__},
+        )
+
+
+def rollback_batch(*, actor: Any, batch: EvidenceBatch) -> EvidenceBatch:
+    """Delete every row of an imported batch, in one transaction; the batch stays, rolled back."""
+    with transaction.atomic(durable=True):
+        if actor is not None and not actor.has_perm("evidence.delete_evidencebatch"):
+            raise PermissionDenied()
+        batch = EvidenceBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != EvidenceBatch.Status.DONE:
+            raise InvalidTransition(_("Only an imported batch can be rolled back."))
+        deleted, _counts = SPECS[batch.kind].model._default_manager.filter(batch=batch).delete()
+        batch.status = EvidenceBatch.Status.ROLLED_BACK
+        batch.save(update_fields=["status"])
+        audit.record(
+            actor=actor,
+            action="evidence.batch_rolled_back",
+            obj=batch,
+            changes={"kind": batch.kind, "deleted": deleted},
+        )
+    return batch
