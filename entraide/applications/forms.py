@@ -57,6 +57,10 @@ def document_field(label: str, help_text: str, *, required: bool) -> forms.FileF
     return field
 
 
+# Identifiers (NIR, IBAN, BIC) are typed in capitals, never corrected nor remembered.
+IDENTIFIER_ATTRS = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+
+
 class IdentityForm(AccessibleForm):
     nir = forms.CharField(
         label=_("Social security number"),
@@ -65,9 +69,7 @@ class IdentityForm(AccessibleForm):
             "15 characters including the 2-digit key, as on your Carte Vitale or your social "
             "security certificate. Spaces are allowed."
         ),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
-        ),
+        widget=forms.TextInput(attrs=IDENTIFIER_ATTRS),
     )
     first_name = forms.CharField(
         label=_("First name"),
@@ -167,18 +169,14 @@ class BankForm(AccessibleForm):
             "On your bank details (RIB). A French IBAN has 27 characters and starts with FR. "
             "Spaces are allowed."
         ),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
-        ),
+        widget=forms.TextInput(attrs=IDENTIFIER_ATTRS),
     )
     bic = forms.CharField(
         label=_("BIC (optional)"),
         max_length=20,
         required=False,
         help_text=_("8 or 11 letters and digits. Leave empty if you do not know it."),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
-        ),
+        widget=forms.TextInput(attrs=IDENTIFIER_ATTRS),
     )
     account_holder = forms.CharField(
         label=_("Account holder"),

@@ -17,9 +17,12 @@ from entraide.applications.models import (
     ApplicationDraft,
     ApplicationMessage,
 )
+from entraide.applications.submission import ASKED_IN_OWN_STEPS
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, capabilities, require
 from entraide.rules import selectors as rules_selectors
+from entraide.rules.declared import questions
+from entraide.rules.presenters import display_value
 
 
 def applications_of_applicant(user: Any) -> QuerySet[Application]:
@@ -132,9 +135,6 @@ def document_for(user: Any, document_id: int) -> ApplicationDocument:
 def declared_answers(application: Application, language: str) -> list[tuple[str, str]]:
     """``(question, answer)`` for what the applicant declared, labelled by the rules the
     application answered (those in force on the day it was submitted)."""
-    from entraide.applications.submission import ASKED_IN_OWN_STEPS
-    from entraide.rules.declared import questions
-
     document = rules_selectors.document_in_force(
         application.fund, application.fund.local_today(application.submitted_at)
     )
@@ -150,8 +150,6 @@ def declared_answers(application: Application, language: str) -> list[tuple[str,
 def answer_text(question: Any, value: Any) -> str:
     """An answer in the reader's words: a choice by its label, yes/no, numbers and dates in
     the page's format."""
-    from entraide.rules.presenters import display_value
-
     if question.choices:
         chosen = next((c.label for c in question.choices if c.value == value), None)
         if chosen is not None:

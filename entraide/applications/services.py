@@ -185,9 +185,9 @@ def _record_submission(
     now: dt.datetime | None,
 ) -> Submitted:
     now = now or timezone.now()
-    window = window_state(fund, now)
-    if not window.is_open:
-        raise WindowClosed(window.message)
+    if not fund.is_open(now):
+        # The sentence (dates formatted in the reader's language) only for a refusal.
+        raise WindowClosed(window_state(fund, now).message)
     document = rules_for_submission(fund, fund.local_today(now))
     data = check_submission(data, document)
     try:

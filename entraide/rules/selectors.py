@@ -55,16 +55,16 @@ def latest_version(fund: Fund) -> RuleSetVersion | None:
 def version_in_force(fund: Fund | int, at: dt.date) -> RuleSetVersion | None:
     """The published version that applies on ``at``: the one with the latest
     ``effective_from`` on or before that date (the higher number if two share the date)."""
-    fund_id = fund if isinstance(fund, int) else fund.pk
-    return (
-        RuleSetVersion.objects.filter(
-            rule_set__fund_id=fund_id,
-            status=RuleSetVersion.Status.PUBLISHED,
-            effective_from__lte=at,
-        )
-        .order_by("-effective_from", "-number")
-        .first()
-    )
+    return _in_force(fund if isinstance(fund, int) else fund.pk, at).first()
+
+
+def _in_force(fund_id: int, at: dt.date) -> QuerySet[RuleSetVersion]:
+    """The fund's published versions effective on ``at``, the one in force first."""
+    return RuleSetVersion.objects.filter(
+        rule_set__fund_id=fund_id,
+        status=RuleSetVersion.Status.PUBLISHED,
+        effective_from__lte=at,
+    ).order_by("-effective_from", "-number")
 
 
 # Read by every submission; a version published reaches the other processes within
@@ -86,16 +86,7 @@ def forget_documents_in_force() -> None:
 
 
 def _read_document_in_force(fund_id: int, at: dt.date) -> RuleDocument | None:
-    found = (
-        RuleSetVersion.objects.filter(
-            rule_set__fund_id=fund_id,
-            status=RuleSetVersion.Status.PUBLISHED,
-            effective_from__lte=at,
-        )
-        .order_by("-effective_from", "-number")
-        .values_list("pk", "published_at")
-        .first()
-    )
+    found = _in_force(fund_id, at).values_list("pk", "published_at").first()
     return _published_document(*found) if found is not None else None
 
 
