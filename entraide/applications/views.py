@@ -312,16 +312,17 @@ def apply_step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     fund = fund_selectors.public_fund(slug)
     if step not in STEPS:
         raise Http404
+    draft = selectors.draft_of(request.user, fund)
     if request.method == "POST" and step == Step.REVIEW:
         # A second click, a second tab or the back button resubmitting: the key that the
-        # first submission used leads to its application, even once the draft is gone.
+        # first submission used leads to its application, even once the draft is gone. Read
+        # after the draft: the submission that removed it committed its application with it.
         submitted = _application_with_key(request.user, request.POST.get("idempotency_key"))
         if submitted is not None:
             return redirect("application_status", reference=submitted.reference)
     refusal = _not_open_to(request, fund)
     if refusal is not None:
         return refusal
-    draft = selectors.draft_of(request.user, fund)
     if draft is None:
         return redirect("apply", slug=fund.slug)
     applying = Applying(request, fund, draft)
