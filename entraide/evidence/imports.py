@@ -26,10 +26,10 @@ import csv
 import datetime as dt
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import duckdb
 from django.conf import settings
@@ -46,9 +46,11 @@ from entraide.evidence.models import (
     EvidenceBatch,
     RightsRecord,
 )
+from entraide.evidence.signals import announce_change
 
 CHUNK_ROWS = 5000  # valid rows per round trip to the database (and per NIR look-up)
-Progress = Callable[[int], None]  # told the number of rows handled so far
+COPY_BLOCK_BYTES = 1 << 20
+Progress = Callable[[int, int], None]  # told (rows handled so far, rows in the file)
 
 # -- the checks, in SQL ------------------------------------------------------------------------
 
@@ -308,11 +310,11 @@ def _checked_sql(spec: Spec, source: str) -> str:
     values = ", ".join(f"{_value_sql(c)} AS {_quote('v_' + c.name)}" for c in spec.columns)
     problems = []
     typed = []
-    for column in spec.columns:
+    for position, column in enumerate(spec.columns, start=1):
         value = _quote("v_" + column.name)
         missing = "'required'" if column.required else "NULL"
         problems.append(
-            f"{{'column': {_literal(column.name)}, 'code': "
+            f"{{'position': {position}, 'column': {_literal(column.name)}, 'code': "
             f"CASE WHEN {value} IS NULL THEN {missing} ELSE {_problem_sql(column, value)} END}}"
         )
         cast = f"TRY_CAST({value} AS {SQL_TYPES.get(column.check, 'VARCHAR')})"
@@ -321,7 +323,8 @@ def _checked_sql(spec: Spec, source: str) -> str:
         typed.append(f"{cast} AS {_quote(column.field_name)}")
     start, end = (_quote("v_" + name) for name in spec.ordered)
     problems.append(
-        f"{{'column': {_literal(spec.ordered[1])}, 'code': CASE WHEN "
+        f"{{'position': {len(spec.columns) + 1}, 'column': {_literal(spec.ordered[1])}, "
+        f"'code': CASE WHEN "
         f"TRY_CAST({end} AS DATE) < TRY_CAST({start} AS DATE) THEN 'end_before_start' END}}"
     )
     return (
@@ -389,12 +392,12 @@ def _check_header(spec: Spec, names: Sequence[str]) -> list[str]:
 
 @dataclass
 class Reader:
-    """The file loaded in DuckDB as ``lines`` (text columns and ``line``), and the problems
-    found while reading it (structural CSV errors)."""
+    """The file loaded in DuckDB as ``lines`` (text columns and ``line``), and the lines it
+    could not read (structural CSV errors) as ``unread``."""
 
     connection: duckdb.DuckDBPyConnection
     warnings: list[str]
-    read_errors: list[tuple[int, str, str]]  # (line, column, code)
+    unread: int  # lines that could not be read, in ``unread`` (line, code)
     rows: int  # readable rows in ``lines``
 
 
@@ -415,7 +418,7 @@ def _read(spec: Spec, path: Path, connection: duckdb.DuckDBPyConnection) -> Read
             f"CREATE TEMP TABLE lines AS SELECT file_row_number + 2 AS line, "
             f"{', '.join(columns)} FROM {source}"
         )
-        read_errors: list[tuple[int, str, str]] = []
+        connection.execute("CREATE TEMP TABLE unread (line BIGINT, code VARCHAR)")
     else:
         header = _header(path)
         warnings = _check_header(spec, header)
@@ -428,13 +431,13 @@ def _read(spec: Spec, path: Path, connection: duckdb.DuckDBPyConnection) -> Read
             f"rejects_scan = 'reject_scans')"
         )
         # A line DuckDB cannot read is reported as a whole (no column).
-        read_errors = [
-            (int(line), "", CSV_REJECTS.get(kind, "malformed_line"))
-            for line, kind in connection.execute(
-                "SELECT line, min(CAST(error_type AS VARCHAR)) FROM rejects "
-                "GROUP BY line ORDER BY line"
-            ).fetchall()
-        ]
+        codes = " ".join(
+            f"WHEN {_literal(kind)} THEN {_literal(code)}" for kind, code in CSV_REJECTS.items()
+        )
+        connection.execute(
+            f"CREATE TEMP TABLE unread AS SELECT line, CASE min(CAST(error_type AS VARCHAR)) "
+            f"{codes} ELSE 'malformed_line' END AS code FROM rejects GROUP BY line"
+        )
         # DuckDB leaves rejected lines out: the k-th row read (rowid k - 1) is on line
         # k + 1 + the number of rejected lines before it, i.e. of rejected lines r_i (the i-th)
         # with r_i - i - 1 < k (r_i - i - 1 rows were read before r_i).
@@ -454,75 +457,112 @@ def _read(spec: Spec, path: Path, connection: duckdb.DuckDBPyConnection) -> Read
     for column in absent:
         connection.execute(f"ALTER TABLE lines ADD COLUMN {_quote(column.name)} VARCHAR")
     rows = connection.execute("SELECT count(*) FROM lines").fetchall()[0][0]
-    return Reader(connection, warnings, read_errors, int(rows))
+    unread = connection.execute("SELECT count(*) FROM unread").fetchall()[0][0]
+    return Reader(connection, warnings, int(unread), int(rows))
 
 
 # -- writing rows ------------------------------------------------------------------------------
 
 
-def _write_rows(spec: Spec, batch: EvidenceBatch, rows: list[tuple[Any, ...]]) -> None:
-    """Store valid rows (values in ``spec.fields`` order) in the batch: ``COPY`` on PostgreSQL,
-    ``bulk_create`` elsewhere."""
+def _column_names(spec: Spec, names: Sequence[str]) -> list[str]:
     meta = spec.model._meta
-    if connection.vendor == "postgresql":
-        fields = [meta.get_field(name) for name in ("batch", *spec.fields)]
-        columns = ", ".join(_quote(f.column) for f in fields if isinstance(f, models.Field))
-        with connection.cursor() as cursor:
-            raw_cursor: Any = cursor.cursor  # psycopg's own cursor, which has copy()
-            with raw_cursor.copy(f"COPY {_quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row((batch.pk, *row))
-    else:
+    fields = [meta.get_field(name) for name in names]
+    return [_quote(f.column) for f in fields if isinstance(f, models.Field)]
+
+
+def _columns(spec: Spec, names: Sequence[str]) -> str:
+    return ", ".join(_column_names(spec, names))
+
+
+def _copy_new_rows(
+    spec: Spec, batch: EvidenceBatch, path: Path, rows: int, progress: Progress | None
+) -> int:
+    """PostgreSQL: ``COPY`` the CSV of valid rows into a staging table, then insert those whose
+    natural key is not stored yet, in one statement. Returns the number inserted."""
+    table = _quote(spec.model._meta.db_table)
+    columns = _columns(spec, spec.fields)
+    matching = " AND ".join(
+        f"stored.{column} = staged.{column}" for column in _column_names(spec, spec.key)
+    )
+    size = max(path.stat().st_size, 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE evidence_staging ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        raw_cursor: Any = cursor.cursor  # psycopg's own cursor, which has copy()
+        sent = 0
+        with (
+            raw_cursor.copy(f"COPY evidence_staging ({columns}) FROM STDIN (FORMAT csv)") as copy,
+            path.open("rb") as handle,
+        ):
+            while block := handle.read(COPY_BLOCK_BYTES):
+                copy.write(block)
+                sent += len(block)
+                if progress is not None:
+                    progress(rows * sent // size, rows)
+        cursor.execute("ANALYZE evidence_staging")
+        cursor.execute(
+            f"INSERT INTO {table} ({_columns(spec, ('batch', *spec.fields))}) "
+            f"SELECT %s, {columns} FROM evidence_staging AS staged WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {table} AS stored WHERE {matching})",
+            [batch.pk],
+        )
+        inserted = cursor.rowcount
+        cursor.execute("DROP TABLE evidence_staging")
+    return int(inserted)
+
+
+def _create_new_rows(
+    spec: Spec,
+    batch: EvidenceBatch,
+    query: duckdb.DuckDBPyConnection,
+    rows: int,
+    progress: Progress | None,
+) -> int:
+    """Other databases: ``bulk_create`` the rows whose natural key is not stored yet, chunk by
+    chunk (one NIR look-up per chunk)."""
+    positions = [spec.fields.index(name) for name in spec.key]
+    nir = spec.fields.index("nir")
+    inserted = handled = 0
+    while chunk := query.fetchmany(CHUNK_ROWS):
+        nirs = {row[nir] for row in chunk}
+        stored = set(
+            spec.model._default_manager.filter(nir__in=nirs).values_list(*spec.key).iterator()
+        )
+        fresh = [row for row in chunk if tuple(row[p] for p in positions) not in stored]
         spec.model._default_manager.bulk_create(
-            [spec.model(batch=batch, **dict(zip(spec.fields, row, strict=True))) for row in rows],
+            [spec.model(batch=batch, **dict(zip(spec.fields, row, strict=True))) for row in fresh],
             batch_size=500,
         )
+        inserted += len(fresh)
+        handled += len(chunk)
+        if progress is not None:
+            progress(handled, rows)
+    return inserted
 
 
-def _new_rows(spec: Spec, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """The rows whose natural key is neither stored (this transaction's earlier chunks
-    included) nor earlier in ``rows``."""
-    positions = [spec.fields.index(name) for name in spec.key]
-    nirs = {row[spec.fields.index("nir")] for row in rows}
-    seen = set(spec.model._default_manager.filter(nir__in=nirs).values_list(*spec.key).iterator())
-    fresh = []
-    for row in rows:
-        key = tuple(row[p] for p in positions)
-        if key not in seen:
-            seen.add(key)
-            fresh.append(row)
-    return fresh
-
-
-class ErrorReport:
-    """The CSV of bad rows (line, column, code, message), created at the first one."""
-
-    def __init__(self, batch: EvidenceBatch) -> None:
-        self.path = Path(settings.EXPORTS_DIR) / "evidence" / f"batch-{batch.pk}-errors.csv"
-        self.handle: IO[str] | None = None
-        self.writer: Any = None
-
-    def add(self, line: int, column: str, code: str) -> None:
-        if self.writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = self.path.open("w", encoding="utf-8", newline="")
-            self.writer = csv.writer(self.handle)
-            self.writer.writerow(["line", "column", "code", "message"])
-        self.writer.writerow([line, column, code, str(ROW_PROBLEMS[code])])
-
-    def close(self) -> str:
-        if self.handle is None:
-            return ""
-        self.handle.close()
-        return str(self.path)
+def _write_error_report(duck: duckdb.DuckDBPyConnection, batch: EvidenceBatch) -> str:
+    """The CSV of bad rows (line, column, code, message in the active language), in line order
+    and, within a line, in column order; written by DuckDB."""
+    path = Path(settings.EXPORTS_DIR) / "evidence" / f"batch-{batch.pk}-errors.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    duck.execute("CREATE TEMP TABLE messages (code VARCHAR, message VARCHAR)")
+    duck.executemany(
+        "INSERT INTO messages VALUES (?, ?)", [(c, str(m)) for c, m in ROW_PROBLEMS.items()]
+    )
+    duck.execute(
+        f'COPY (SELECT line, "column", code, message FROM ('
+        f'  SELECT line, p.position, p.column AS "column", p.code FROM '
+        f"  (SELECT line, unnest(problems) AS p FROM checked WHERE len(problems) > 0) "
+        f"  UNION ALL SELECT line, 0, '', code FROM unread"
+        f") JOIN messages USING (code) ORDER BY line, position) "
+        f"TO {_literal(str(path))} (FORMAT csv, HEADER)"
+    )
+    return str(path)
 
 
 # -- the service -------------------------------------------------------------------------------
-
-
-def _batches(cursor: duckdb.DuckDBPyConnection, size: int) -> Iterator[list[tuple[Any, ...]]]:
-    while rows := cursor.fetchmany(size):
-        yield rows
 
 
 def import_evidence_file(
@@ -564,7 +604,7 @@ def import_evidence_file(
                 ) from None
             batch = _start_batch(actor, spec, path, source or path.name, digest, reader)
             try:
-                _import_rows(actor, spec, batch, reader, progress)
+                _import_rows(actor, spec, batch, reader, Path(spill), progress)
             except BaseException as error:
                 _fail_batch(batch, error)
                 raise
@@ -608,75 +648,76 @@ def _imported(kind: str, digest: str) -> EvidenceBatch | None:
     ).first()
 
 
+def _unique_valid_sql(spec: Spec) -> str:
+    """The valid rows, the first of each natural key (in line order) only."""
+    key = ", ".join(_quote(name) for name in spec.key)
+    return (
+        f"SELECT {', '.join(_quote(name) for name in spec.fields)} FROM checked "
+        f"WHERE len(problems) = 0 QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY line) = 1"
+    )
+
+
+def _period(spec: Spec, duck: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
+    days = " UNION ALL ".join(
+        f"SELECT {_quote(name)} AS day FROM checked WHERE len(problems) = 0" for name in spec.period
+    )
+    first, last = duck.execute(f"SELECT min(day), max(day) FROM ({days})").fetchall()[0]
+    return first, last
+
+
 def _import_rows(
-    actor: Any, spec: Spec, batch: EvidenceBatch, reader: Reader, progress: Progress | None
+    actor: Any,
+    spec: Spec,
+    batch: EvidenceBatch,
+    reader: Reader,
+    workdir: Path,
+    progress: Progress | None,
 ) -> None:
-    report = ErrorReport(batch)
-    imported = duplicates = rejected = handled = 0
-    first: dt.date | None = None
-    last: dt.date | None = None
-    period = [spec.fields.index(name) for name in spec.period]
-    try:
-        with transaction.atomic(durable=True):
-            # lines DuckDB could not read, reported in line order among the others
-            unread = iter(reader.read_errors)
-            pending = next(unread, None)
-            rejected = len(reader.read_errors)
-            query = reader.connection.execute(
-                f"SELECT * FROM ({_checked_sql(spec, 'lines')}) ORDER BY line"
-            )
-            for chunk in _batches(query, CHUNK_ROWS):
-                valid = []
-                for line, problems, *values in chunk:
-                    while pending is not None and pending[0] < line:
-                        report.add(*pending)
-                        pending = next(unread, None)
-                    if problems:
-                        rejected += 1
-                        for problem in problems:
-                            report.add(line, problem["column"], problem["code"])
-                    else:
-                        valid.append(tuple(values))
-                fresh = _new_rows(spec, valid) if valid else []
-                if fresh:
-                    _write_rows(spec, batch, fresh)
-                for row in fresh:
-                    for day in (row[p] for p in period if row[p] is not None):
-                        first = day if first is None or day < first else first
-                        last = day if last is None or day > last else last
-                imported += len(fresh)
-                duplicates += len(valid) - len(fresh)
-                handled += len(chunk)
-                if progress is not None:
-                    progress(handled)
-            while pending is not None:
-                report.add(*pending)
-                pending = next(unread, None)
-            batch.status = EvidenceBatch.Status.DONE
-            batch.rows_read = reader.rows + len(reader.read_errors)
-            batch.rows = imported
-            batch.rows_rejected = rejected
-            batch.rows_duplicate = duplicates
-            batch.period_start, batch.period_end = first, last
-            batch.error_report = report.close()
-            batch.finished_at = timezone.now()
-            batch.save()
-            audit.record(
-                actor=actor,
-                action="evidence.batch_imported",
-                obj=batch,
-                changes={
-                    "kind": spec.kind,
-                    "file": batch.file_name,
-                    "sha256": batch.sha256,
-                    "read": batch.rows_read,
-                    "imported": imported,
-                    "rejected": rejected,
-                    "duplicates": duplicates,
-                },
-            )
-    finally:
-        report.close()
+    duck = reader.connection
+    duck.execute(f"CREATE TEMP TABLE checked AS {_checked_sql(spec, 'lines')}")
+    duck.execute("DROP TABLE lines")
+    (valid,) = duck.execute("SELECT count(*) FROM checked WHERE len(problems) = 0").fetchall()[0]
+    rejected = reader.rows - valid + reader.unread
+    report = _write_error_report(duck, batch) if rejected else ""
+    if progress is not None:
+        progress(0, valid)
+    with transaction.atomic(durable=True):
+        if connection.vendor == "postgresql":
+            rows_csv = workdir / "valid.csv"
+            (unique,) = duck.execute(
+                f"COPY ({_unique_valid_sql(spec)}) TO {_literal(str(rows_csv))} "
+                f"(FORMAT csv, HEADER false)"
+            ).fetchall()[0]
+            imported = _copy_new_rows(spec, batch, rows_csv, unique, progress)
+        else:
+            query = duck.execute(_unique_valid_sql(spec))
+            imported = _create_new_rows(spec, batch, query, valid, progress)
+        duplicates = valid - imported
+        batch.status = EvidenceBatch.Status.DONE
+        batch.rows_read = reader.rows + reader.unread
+        batch.rows = imported
+        batch.rows_rejected = rejected
+        batch.rows_duplicate = duplicates
+        batch.period_start, batch.period_end = _period(spec, duck)
+        batch.error_report = report
+        batch.finished_at = timezone.now()
+        batch.save()
+        audit.record(
+            actor=actor,
+            action="evidence.batch_imported",
+            obj=batch,
+            changes={
+                "kind": spec.kind,
+                "file": batch.file_name,
+                "sha256": batch.sha256,
+                "read": batch.rows_read,
+                "imported": imported,
+                "rejected": rejected,
+                "duplicates": duplicates,
+            },
+        )
+        if imported:
+            transaction.on_commit(lambda: announce_change(batch.pk, spec.kind, "imported"))
 
 
 def _fail_batch(batch: EvidenceBatch, error: BaseException) -> None:
@@ -710,4 +751,7 @@ def rollback_batch(*, actor: Any, batch: EvidenceBatch) -> EvidenceBatch:
             obj=batch,
             changes={"kind": batch.kind, "deleted": deleted},
         )
+        if deleted:
+            rolled_back = (batch.pk, batch.kind)
+            transaction.on_commit(lambda: announce_change(*rolled_back, "rolled_back"))
     return batch

@@ -16,6 +16,7 @@ from entraide.evidence.models import (
     EvidenceBatch,
     RightsRecord,
 )
+from entraide.evidence.signals import announce_change
 
 ROW_MODELS: dict[str, type[models.Model]] = {
     EvidenceBatch.Kind.DECLARATIONS: EmployerDeclaration,
@@ -57,4 +58,5 @@ def load_evidence_batch(
             obj=batch,
             changes={"kind": kind, "source": source, "rows": batch.rows},
         )
+        transaction.on_commit(lambda: announce_change(batch.pk, kind, "imported"))
     return batch

@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.fr import nir as stdnum_nir
@@ -46,6 +47,13 @@ HEADER = "nir,siret,naf,idcc,contract_type,start,end,hours,cachets,gross_pay"
 @pytest.fixture(autouse=True)
 def exports_dir(settings, tmp_path):
     settings.EXPORTS_DIR = tmp_path / "exports"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are in the active language (the site's default is French)."""
+    with translation.override("en"):
+        yield
 
 
 def write(path: Path, text: str) -> Path:
@@ -286,7 +294,8 @@ def test_a_failure_while_storing_leaves_no_row_and_marks_the_batch_failed(tmp_pa
     def broken(*args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports, "_write_rows", broken)
+    # fails after the rows were written, in the same transaction
+    monkeypatch.setattr(imports, "_period", broken)
     path = write(tmp_path / "d.csv", f"{HEADER}\n{declaration()}\n")
     with pytest.raises(RuntimeError):
         run_import("declarations", path)

@@ -58,7 +58,7 @@ class Command(BaseCommand):
                 kind=options["kind"],
                 path=options["file"],
                 source=options["source"],
-                progress=lambda handled: progress.update(bar, completed=handled),
+                progress=lambda done, total: progress.update(bar, completed=done, total=total),
                 memory_limit=options["memory_limit"],
             )
         for warning in batch.warnings:
