@@ -179,6 +179,13 @@ DOCUMENTS_DIR = Path(os.environ.get("ENTRAIDE_DOCUMENTS_DIR", VAR_DIR / "documen
 DOCUMENT_MAX_BYTES = int(os.environ.get("ENTRAIDE_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
 # A virus scanner command run by the worker on every document (e.g. "clamdscan --no-summary").
 DOCUMENT_SCANNER = os.environ.get("ENTRAIDE_DOCUMENT_SCANNER", "")
+# Evidence files uploaded (pages, API) wait here for the import task, which deletes them when it
+# ends: private, outside the web root.
+EVIDENCE_INBOX_DIR = Path(os.environ.get("ENTRAIDE_EVIDENCE_INBOX_DIR", VAR_DIR / "evidence-inbox"))
+# The folder `entraide evidence watch` imports the files dropped in (processing/, done/, failed/).
+EVIDENCE_WATCH_DIR = Path(os.environ.get("ENTRAIDE_EVIDENCE_WATCH_DIR", VAR_DIR / "evidence-watch"))
+# DuckDB's memory while it reads and checks an evidence file: beyond, it spills to disk.
+EVIDENCE_IMPORT_MEMORY_LIMIT = os.environ.get("ENTRAIDE_EVIDENCE_IMPORT_MEMORY_LIMIT", "512MB")
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -260,8 +260,8 @@ SPECS = {
 SQL_TYPES = {"date": "DATE", "decimal": "DECIMAL(18,2)", "integer": "BIGINT"}
 
 
-def _value_sql(column: Column) -> str:
-    raw = _quote(column.name)
+def _value_sql(column: Column, raw: str) -> str:
+    """The value of a column as the checks read it, from the file's text ``raw``."""
     if column.check in ("nir", "siret"):
         return compact_sql(raw)
     if column.check == "naf":
@@ -304,32 +304,65 @@ def _problem_sql(column: Column, value: str) -> str:
     raise ValueError(column.check)
 
 
-def _checked_sql(spec: Spec, source: str) -> str:
-    """Each row of ``source`` (text columns and ``line``): its line, the list of its problems
-    (``{column, code}``) and its typed values (meaningful when there is no problem)."""
-    values = ", ".join(f"{_value_sql(c)} AS {_quote('v_' + c.name)}" for c in spec.columns)
-    problems = []
-    typed = []
+# A check that reads one value is computed once per distinct value, then joined back: a file
+# of ten million contracts names a few hundred thousand people, a few thousand employers and
+# dates. Amounts, nearly all distinct, are checked on each row.
+LOOKED_UP = frozenset({"nir", "siret", "naf", "idcc", "choice", "text", "date"})
+
+
+def _code_sql(column: Column, value: str) -> str:
+    missing = "'required'" if column.required else "NULL"
+    return f"CASE WHEN {value} IS NULL THEN {missing} ELSE {_problem_sql(column, value)} END"
+
+
+def _typed_sql(column: Column, value: str) -> str:
+    typed = f"TRY_CAST({value} AS {SQL_TYPES.get(column.check, 'VARCHAR')})"
+    return typed if column.default is None else f"COALESCE({typed}, {column.default})"
+
+
+def create_checked(duck: duckdb.DuckDBPyConnection, spec: Spec) -> None:
+    """The table ``checked``: each row of ``lines`` (text columns and ``line``) with its line,
+    whether it is ``valid``, its typed values (meaningful when valid) and, for each check, the
+    problem code or NULL (``problem_<position>``: the columns in order, then end ≥ start).
+    The distinct values are read from ``raw``."""
+    codes, typed, joins = [], {}, []
     for position, column in enumerate(spec.columns, start=1):
-        value = _quote("v_" + column.name)
-        missing = "'required'" if column.required else "NULL"
-        problems.append(
-            f"{{'position': {position}, 'column': {_literal(column.name)}, 'code': "
-            f"CASE WHEN {value} IS NULL THEN {missing} ELSE {_problem_sql(column, value)} END}}"
-        )
-        cast = f"TRY_CAST({value} AS {SQL_TYPES.get(column.check, 'VARCHAR')})"
-        if column.default is not None:
-            cast = f"COALESCE({cast}, {column.default})"
-        typed.append(f"{cast} AS {_quote(column.field_name)}")
-    start, end = (_quote("v_" + name) for name in spec.ordered)
-    problems.append(
-        f"{{'position': {len(spec.columns) + 1}, 'column': {_literal(spec.ordered[1])}, "
-        f"'code': CASE WHEN "
-        f"TRY_CAST({end} AS DATE) < TRY_CAST({start} AS DATE) THEN 'end_before_start' END}}"
+        name = _quote(column.name)
+        if column.check in LOOKED_UP:
+            table = f"check_{position}"
+            duck.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT raw, {_code_sql(column, 'v')} AS code, "
+                f"{_typed_sql(column, 'v')} AS typed FROM (SELECT raw, "
+                f"{_value_sql(column, 'raw')} AS v FROM (SELECT DISTINCT {name} AS raw FROM raw))"
+            )
+            joins.append(f"LEFT JOIN {table} ON lines.{name} IS NOT DISTINCT FROM {table}.raw")
+            code, typed[column.name] = f"{table}.code", f"{table}.typed"
+        else:
+            value = _value_sql(column, f"lines.{name}")
+            code, typed[column.name] = _code_sql(column, value), _typed_sql(column, value)
+        codes.append(code)
+    start, end = (typed[name] for name in spec.ordered)
+    codes.append(f"CASE WHEN {end} < {start} THEN 'end_before_start' END")
+    problems = ", ".join(f"{code} AS problem_{n}" for n, code in enumerate(codes, start=1))
+    values = ", ".join(f"{typed[c.name]} AS {_quote(c.field_name)}" for c in spec.columns)
+    valid = " AND ".join(f"problem_{n} IS NULL" for n in range(1, len(codes) + 1))
+    duck.execute(
+        f"CREATE TEMP TABLE checked AS SELECT *, {valid} AS valid FROM "
+        f"(SELECT line, {values}, {problems} FROM lines {' '.join(joins)})"
+    )
+
+
+def _problems_sql(spec: Spec) -> str:
+    """The problems of the invalid rows of ``checked``: line, position, column, code."""
+    columns = [c.name for c in spec.columns] + [spec.ordered[1]]
+    problems = ", ".join(
+        f"{{'position': {n}, 'column': {_literal(name)}, 'code': problem_{n}}}"
+        for n, name in enumerate(columns, start=1)
     )
     return (
-        f"SELECT line, list_filter([{', '.join(problems)}], lambda p: p.code IS NOT NULL) "
-        f"AS problems, {', '.join(typed)} FROM (SELECT line, {values} FROM {source})"
+        f'SELECT line, p.position, p.column AS "column", p.code FROM '
+        f"(SELECT line, unnest([{problems}]) AS p FROM checked WHERE NOT valid) "
+        f"WHERE p.code IS NOT NULL"
     )
 
 
@@ -402,6 +435,8 @@ class Reader:
 
 
 def _read(spec: Spec, path: Path, connection: duckdb.DuckDBPyConnection) -> Reader:
+    """Load the file's columns as text into ``raw``; ``lines`` is ``raw`` with each row's
+    line."""
     path_sql = _literal(str(path))
     if _is_parquet(path):
         names = [
@@ -413,20 +448,21 @@ def _read(spec: Spec, path: Path, connection: duckdb.DuckDBPyConnection) -> Read
         warnings = _check_header(spec, names)
         present = [c.name for c in spec.columns if c.name in names]
         columns = [f"CAST({_quote(n)} AS VARCHAR) AS {_quote(n)}" for n in present]
-        source = f"read_parquet({path_sql}, file_row_number = true)"
         connection.execute(
-            f"CREATE TEMP TABLE lines AS SELECT file_row_number + 2 AS line, "
-            f"{', '.join(columns)} FROM {source}"
+            f"CREATE TEMP TABLE raw AS SELECT file_row_number + 2 AS line, {', '.join(columns)} "
+            f"FROM read_parquet({path_sql}, file_row_number = true)"
         )
         connection.execute("CREATE TEMP TABLE unread (line BIGINT, code VARCHAR)")
+        connection.execute("CREATE TEMP VIEW lines AS SELECT * FROM raw")
     else:
         header = _header(path)
         warnings = _check_header(spec, header)
         present = [c.name for c in spec.columns if c.name in header]
         types = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in header)
+        selected = ", ".join(_quote(n) for n in present)
         connection.execute(
-            f"CREATE TEMP TABLE raw AS SELECT * FROM read_csv({path_sql}, header = true, "
-            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            f"CREATE TEMP TABLE raw AS SELECT {selected} FROM read_csv({path_sql}, "
+            f"header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
             f"columns = {{{types}}}, store_rejects = true, rejects_table = 'rejects', "
             f"rejects_scan = 'reject_scans')"
         )
@@ -446,17 +482,15 @@ def _read(spec: Spec, path: Path, connection: duckdb.DuckDBPyConnection) -> Read
             "(SELECT line AS r, row_number() OVER (ORDER BY line) AS i "
             " FROM (SELECT DISTINCT line FROM rejects)) GROUP BY before"
         )
-        selected = ", ".join(_quote(n) for n in present)
         connection.execute(
-            f"CREATE TEMP TABLE lines AS SELECT k + 1 + COALESCE(shift, 0) AS line, {selected} "
-            f"FROM (SELECT rowid + 1 AS k, * FROM raw) AS r "
-            f"ASOF LEFT JOIN shifts ON r.k > shifts.before"
+            "CREATE TEMP VIEW lines AS SELECT k + 1 + COALESCE(shift, 0) AS line, r.* "
+            "EXCLUDE (k) FROM (SELECT rowid + 1 AS k, * FROM raw) AS r "
+            "ASOF LEFT JOIN shifts ON r.k > shifts.before"
         )
-        connection.execute("DROP TABLE raw")
-    absent = [c for c in spec.columns if c.name not in present]
-    for column in absent:
-        connection.execute(f"ALTER TABLE lines ADD COLUMN {_quote(column.name)} VARCHAR")
-    rows = connection.execute("SELECT count(*) FROM lines").fetchall()[0][0]
+    for column in spec.columns:
+        if column.name not in present:
+            connection.execute(f"ALTER TABLE raw ADD COLUMN {_quote(column.name)} VARCHAR")
+    rows = connection.execute("SELECT count(*) FROM raw").fetchall()[0][0]
     unread = connection.execute("SELECT count(*) FROM unread").fetchall()[0][0]
     return Reader(connection, warnings, int(unread), int(rows))
 
@@ -474,43 +508,80 @@ def _columns(spec: Spec, names: Sequence[str]) -> str:
     return ", ".join(_column_names(spec, names))
 
 
+def _copy_in(cursor: Any, statement: str, path: Path, progress: Callable[[int], None]) -> None:
+    """Stream a file into ``COPY … FROM STDIN``, telling ``progress`` the bytes sent."""
+    sent = 0
+    with cursor.copy(statement) as copy, path.open("rb") as handle:
+        while block := handle.read(COPY_BLOCK_BYTES):
+            copy.write(block)
+            sent += len(block)
+            progress(sent)
+
+
 def _copy_new_rows(
-    spec: Spec, batch: EvidenceBatch, path: Path, rows: int, progress: Progress | None
+    spec: Spec,
+    batch: EvidenceBatch,
+    duck: duckdb.DuckDBPyConnection,
+    workdir: Path,
+    progress: Progress | None,
 ) -> int:
-    """PostgreSQL: ``COPY`` the CSV of valid rows into a staging table, then insert those whose
-    natural key is not stored yet, in one statement. Returns the number inserted."""
+    """PostgreSQL: read back the keys already stored for the file's people, leave those rows
+    out in DuckDB, and ``COPY`` the others, sorted by NIR (the index grows at its end rather
+    than everywhere), straight into the table. Returns the number of rows written."""
     table = _quote(spec.model._meta.db_table)
-    columns = _columns(spec, spec.fields)
-    matching = " AND ".join(
-        f"stored.{column} = staged.{column}" for column in _column_names(spec, spec.key)
-    )
-    size = max(path.stat().st_size, 1)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE evidence_staging ON COMMIT DROP AS "
-            f"SELECT {columns} FROM {table} WITH NO DATA"
+    keys = _columns(spec, spec.key)
+    with connection.cursor() as django_cursor:
+        cursor: Any = django_cursor.cursor  # psycopg's own cursor, which has copy()
+        # One import of a kind writes at a time: the stored keys read here stay true until it
+        # commits.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"evidence.{spec.kind}"])
+        people = workdir / "people.csv"
+        duck.execute(
+            f"COPY (SELECT DISTINCT nir FROM checked WHERE valid) TO {_literal(str(people))} "
+            f"(FORMAT csv, HEADER false)"
         )
-        raw_cursor: Any = cursor.cursor  # psycopg's own cursor, which has copy()
-        sent = 0
+        cursor.execute("CREATE TEMP TABLE evidence_people (nir varchar(15)) ON COMMIT DROP")
+        _copy_in(cursor, "COPY evidence_people FROM STDIN (FORMAT csv)", people, lambda _: None)
+        stored = workdir / "stored.csv"
         with (
-            raw_cursor.copy(f"COPY evidence_staging ({columns}) FROM STDIN (FORMAT csv)") as copy,
-            path.open("rb") as handle,
+            cursor.copy(
+                f"COPY (SELECT {keys} FROM {table} WHERE nir IN "
+                f"(SELECT nir FROM evidence_people)) TO STDOUT (FORMAT csv)"
+            ) as copy,
+            stored.open("wb") as out,
         ):
-            while block := handle.read(COPY_BLOCK_BYTES):
-                copy.write(block)
-                sent += len(block)
-                if progress is not None:
-                    progress(rows * sent // size, rows)
-        cursor.execute("ANALYZE evidence_staging")
-        cursor.execute(
-            f"INSERT INTO {table} ({_columns(spec, ('batch', *spec.fields))}) "
-            f"SELECT %s, {columns} FROM evidence_staging AS staged WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} AS stored WHERE {matching})",
-            [batch.pk],
+            for data in copy:
+                out.write(data)
+        cursor.execute("DROP TABLE evidence_people")
+        fresh = _unique_valid_sql(spec)
+        if stored.stat().st_size:
+            checks = {c.field_name: c.check for c in spec.columns}
+            types = ", ".join(
+                f"{_literal(name)}: {_literal(SQL_TYPES.get(checks[name], 'VARCHAR'))}"
+                for name in spec.key
+            )
+            duck.execute(
+                f"CREATE TEMP TABLE stored AS SELECT * FROM read_csv({_literal(str(stored))}, "
+                f"header = false, auto_detect = false, columns = {{{types}}})"
+            )
+            fresh = f"SELECT * FROM ({fresh}) ANTI JOIN stored USING ({_keys(spec)})"
+        rows_csv = workdir / "rows.csv"
+        (rows,) = duck.execute(
+            f"COPY (SELECT {batch.pk}, * FROM ({fresh}) ORDER BY nir) "
+            f"TO {_literal(str(rows_csv))} (FORMAT csv, HEADER false)"
+        ).fetchall()[0]
+        size = max(rows_csv.stat().st_size, 1)
+        _copy_in(
+            cursor,
+            f"COPY {table} ({_columns(spec, ('batch', *spec.fields))}) FROM STDIN (FORMAT csv)",
+            rows_csv,
+            lambda sent: progress(rows * sent // size, rows) if progress is not None else None,
         )
-        inserted = cursor.rowcount
-        cursor.execute("DROP TABLE evidence_staging")
-    return int(inserted)
+    return int(rows)
+
+
+def _keys(spec: Spec) -> str:
+    return ", ".join(_quote(name) for name in spec.key)
 
 
 def _create_new_rows(
@@ -542,7 +613,7 @@ def _create_new_rows(
     return inserted
 
 
-def _write_error_report(duck: duckdb.DuckDBPyConnection, batch: EvidenceBatch) -> str:
+def _write_error_report(duck: duckdb.DuckDBPyConnection, spec: Spec, batch: EvidenceBatch) -> str:
     """The CSV of bad rows (line, column, code, message in the active language), in line order
     and, within a line, in column order; written by DuckDB."""
     path = Path(settings.EXPORTS_DIR) / "evidence" / f"batch-{batch.pk}-errors.csv"
@@ -553,9 +624,7 @@ def _write_error_report(duck: duckdb.DuckDBPyConnection, batch: EvidenceBatch) -
     )
     duck.execute(
         f'COPY (SELECT line, "column", code, message FROM ('
-        f'  SELECT line, p.position, p.column AS "column", p.code FROM '
-        f"  (SELECT line, unnest(problems) AS p FROM checked WHERE len(problems) > 0) "
-        f"  UNION ALL SELECT line, 0, '', code FROM unread"
+        f"{_problems_sql(spec)} UNION ALL SELECT line, 0, '', code FROM unread"
         f") JOIN messages USING (code) ORDER BY line, position) "
         f"TO {_literal(str(path))} (FORMAT csv, HEADER)"
     )
@@ -593,8 +662,8 @@ def import_evidence_file(
     with tempfile.TemporaryDirectory(prefix="entraide-import-") as spill:
         duck = duckdb.connect(config={"temp_directory": spill})
         try:
-            if memory_limit:
-                duck.execute(f"SET memory_limit = {_literal(memory_limit)}")
+            limit = memory_limit or settings.EVIDENCE_IMPORT_MEMORY_LIMIT
+            duck.execute(f"SET memory_limit = {_literal(limit)}")
             try:
                 reader = _read(spec, path, duck)
             except duckdb.Error as error:
@@ -650,16 +719,15 @@ def _imported(kind: str, digest: str) -> EvidenceBatch | None:
 
 def _unique_valid_sql(spec: Spec) -> str:
     """The valid rows, the first of each natural key (in line order) only."""
-    key = ", ".join(_quote(name) for name in spec.key)
     return (
-        f"SELECT {', '.join(_quote(name) for name in spec.fields)} FROM checked "
-        f"WHERE len(problems) = 0 QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY line) = 1"
+        f"SELECT {', '.join(_quote(name) for name in spec.fields)} FROM checked WHERE valid "
+        f"QUALIFY row_number() OVER (PARTITION BY {_keys(spec)} ORDER BY line) = 1"
     )
 
 
 def _period(spec: Spec, duck: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
     days = " UNION ALL ".join(
-        f"SELECT {_quote(name)} AS day FROM checked WHERE len(problems) = 0" for name in spec.period
+        f"SELECT {_quote(name)} AS day FROM checked WHERE valid" for name in spec.period
     )
     first, last = duck.execute(f"SELECT min(day), max(day) FROM ({days})").fetchall()[0]
     return first, last
@@ -674,21 +742,17 @@ def _import_rows(
     progress: Progress | None,
 ) -> None:
     duck = reader.connection
-    duck.execute(f"CREATE TEMP TABLE checked AS {_checked_sql(spec, 'lines')}")
-    duck.execute("DROP TABLE lines")
-    (valid,) = duck.execute("SELECT count(*) FROM checked WHERE len(problems) = 0").fetchall()[0]
+    create_checked(duck, spec)
+    duck.execute("DROP VIEW lines")
+    duck.execute("DROP TABLE raw")
+    (valid,) = duck.execute("SELECT count(*) FROM checked WHERE valid").fetchall()[0]
     rejected = reader.rows - valid + reader.unread
-    report = _write_error_report(duck, batch) if rejected else ""
+    report = _write_error_report(duck, spec, batch) if rejected else ""
     if progress is not None:
         progress(0, valid)
     with transaction.atomic(durable=True):
         if connection.vendor == "postgresql":
-            rows_csv = workdir / "valid.csv"
-            (unique,) = duck.execute(
-                f"COPY ({_unique_valid_sql(spec)}) TO {_literal(str(rows_csv))} "
-                f"(FORMAT csv, HEADER false)"
-            ).fetchall()[0]
-            imported = _copy_new_rows(spec, batch, rows_csv, unique, progress)
+            imported = _copy_new_rows(spec, batch, duck, workdir, progress)
         else:
             query = duck.execute(_unique_valid_sql(spec))
             imported = _create_new_rows(spec, batch, query, valid, progress)

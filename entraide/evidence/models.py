@@ -64,10 +64,19 @@ class EvidenceBatch(models.Model):
         return f"{self.kind} {self.source}"
 
 
+# The records' ``batch`` has no foreign-key constraint in the database: a bulk import writes
+# millions of rows in one transaction, and PostgreSQL would check each against the batch table
+# at commit (a deferred trigger per row, about as slow as the insert itself). Rows are only
+# written by ``evidence.imports`` and ``evidence.services`` for the batch they just created,
+# and batches are never deleted (a rolled-back batch keeps its row).
+
+
 class EmployerDeclaration(models.Model):
     """One contract (or contract-month) declared by an employer (FORMATS.md: declarations)."""
 
-    batch = models.ForeignKey(EvidenceBatch, on_delete=models.CASCADE, related_name="declarations")
+    batch = models.ForeignKey(
+        EvidenceBatch, on_delete=models.CASCADE, related_name="declarations", db_constraint=False
+    )
     nir = models.CharField(_("social security number"), max_length=15, db_index=True)
     siret = models.CharField(_("SIRET"), max_length=14)
     naf = models.CharField(_("NAF code"), max_length=6)
@@ -95,7 +104,9 @@ class EmployerDeclaration(models.Model):
 class RightsRecord(models.Model):
     """Unemployment rights of a person (FORMATS.md: rights)."""
 
-    batch = models.ForeignKey(EvidenceBatch, on_delete=models.CASCADE, related_name="rights")
+    batch = models.ForeignKey(
+        EvidenceBatch, on_delete=models.CASCADE, related_name="rights", db_constraint=False
+    )
     nir = models.CharField(_("social security number"), max_length=15, db_index=True)
     annex = models.CharField(_("annex"), max_length=8)
     opened_on = models.DateField(_("opened on"))
@@ -117,7 +128,9 @@ class BenefitRecord(models.Model):
     The file's ``from`` and ``to`` columns are ``start`` and ``end`` here; no ``end``: still paid.
     """
 
-    batch = models.ForeignKey(EvidenceBatch, on_delete=models.CASCADE, related_name="benefits")
+    batch = models.ForeignKey(
+        EvidenceBatch, on_delete=models.CASCADE, related_name="benefits", db_constraint=False
+    )
     nir = models.CharField(_("social security number"), max_length=15, db_index=True)
     scheme = models.CharField(_("scheme"), max_length=10)
     start = models.DateField(_("paid from"))
@@ -140,7 +153,9 @@ class BenefitRecord(models.Model):
 class CancellationRecord(models.Model):
     """A performance or shooting day cancelled by an employer (FORMATS.md: cancellations)."""
 
-    batch = models.ForeignKey(EvidenceBatch, on_delete=models.CASCADE, related_name="cancellations")
+    batch = models.ForeignKey(
+        EvidenceBatch, on_delete=models.CASCADE, related_name="cancellations", db_constraint=False
+    )
     nir = models.CharField(_("social security number"), max_length=15, db_index=True)
     siret = models.CharField(_("SIRET"), max_length=14)
     date = models.DateField(_("cancelled date"))
