@@ -64,20 +64,26 @@ class EvidenceBatch(models.Model):
         return f"{self.kind} {self.source}"
 
 
-# The records' ``batch`` has no foreign-key constraint in the database: a bulk import writes
-# millions of rows in one transaction, and PostgreSQL would check each against the batch table
-# at commit (a deferred trigger per row, about as slow as the insert itself). Rows are only
-# written by ``evidence.imports`` and ``evidence.services`` for the batch they just created,
-# and batches are never deleted (a rolled-back batch keeps its row).
+# Records are written in bulk (millions of rows in one transaction) and read by NIR, so each
+# table has one index, on ``nir`` (a plain B-tree: no ``LIKE`` index beside it). Their
+# ``batch`` has no foreign-key constraint in the database, where PostgreSQL would check each
+# row against the batch table at commit (a deferred trigger per row, about as slow as the
+# insert itself), and no index (a rollback deletes a whole batch, rarely: a scan will do).
+# Rows are only written by ``evidence.imports`` and ``evidence.services`` for the batch they
+# just created, and batches are never deleted (a rolled-back batch keeps its row).
 
 
 class EmployerDeclaration(models.Model):
     """One contract (or contract-month) declared by an employer (FORMATS.md: declarations)."""
 
     batch = models.ForeignKey(
-        EvidenceBatch, on_delete=models.CASCADE, related_name="declarations", db_constraint=False
+        EvidenceBatch,
+        on_delete=models.CASCADE,
+        related_name="declarations",
+        db_constraint=False,
+        db_index=False,
     )
-    nir = models.CharField(_("social security number"), max_length=15, db_index=True)
+    nir = models.CharField(_("social security number"), max_length=15)
     siret = models.CharField(_("SIRET"), max_length=14)
     naf = models.CharField(_("NAF code"), max_length=6)
     idcc = models.CharField(_("collective agreement"), max_length=4)
@@ -96,6 +102,7 @@ class EmployerDeclaration(models.Model):
                 condition=models.Q(end__gte=models.F("start")), name="declaration_dates_ordered"
             )
         ]
+        indexes = [models.Index(fields=["nir"], name="evidence_declaration_nir")]
 
     def __str__(self) -> str:
         return f"{self.siret} {self.start}–{self.end}"
@@ -105,9 +112,13 @@ class RightsRecord(models.Model):
     """Unemployment rights of a person (FORMATS.md: rights)."""
 
     batch = models.ForeignKey(
-        EvidenceBatch, on_delete=models.CASCADE, related_name="rights", db_constraint=False
+        EvidenceBatch,
+        on_delete=models.CASCADE,
+        related_name="rights",
+        db_constraint=False,
+        db_index=False,
     )
-    nir = models.CharField(_("social security number"), max_length=15, db_index=True)
+    nir = models.CharField(_("social security number"), max_length=15)
     annex = models.CharField(_("annex"), max_length=8)
     opened_on = models.DateField(_("opened on"))
     ends_on = models.DateField(_("ends on"))
@@ -117,6 +128,7 @@ class RightsRecord(models.Model):
     class Meta:
         verbose_name = _("rights record")
         verbose_name_plural = _("rights records")
+        indexes = [models.Index(fields=["nir"], name="evidence_rights_nir")]
 
     def __str__(self) -> str:
         return f"annex {self.annex} {self.opened_on}"
@@ -129,9 +141,13 @@ class BenefitRecord(models.Model):
     """
 
     batch = models.ForeignKey(
-        EvidenceBatch, on_delete=models.CASCADE, related_name="benefits", db_constraint=False
+        EvidenceBatch,
+        on_delete=models.CASCADE,
+        related_name="benefits",
+        db_constraint=False,
+        db_index=False,
     )
-    nir = models.CharField(_("social security number"), max_length=15, db_index=True)
+    nir = models.CharField(_("social security number"), max_length=15)
     scheme = models.CharField(_("scheme"), max_length=10)
     start = models.DateField(_("paid from"))
     end = models.DateField(_("paid until"), null=True, blank=True)
@@ -145,6 +161,7 @@ class BenefitRecord(models.Model):
                 name="benefit_dates_ordered",
             )
         ]
+        indexes = [models.Index(fields=["nir"], name="evidence_benefit_nir")]
 
     def __str__(self) -> str:
         return f"{self.scheme} {self.start}–{self.end or ''}"
@@ -154,9 +171,13 @@ class CancellationRecord(models.Model):
     """A performance or shooting day cancelled by an employer (FORMATS.md: cancellations)."""
 
     batch = models.ForeignKey(
-        EvidenceBatch, on_delete=models.CASCADE, related_name="cancellations", db_constraint=False
+        EvidenceBatch,
+        on_delete=models.CASCADE,
+        related_name="cancellations",
+        db_constraint=False,
+        db_index=False,
     )
-    nir = models.CharField(_("social security number"), max_length=15, db_index=True)
+    nir = models.CharField(_("social security number"), max_length=15)
     siret = models.CharField(_("SIRET"), max_length=14)
     date = models.DateField(_("cancelled date"))
     cachets = models.PositiveIntegerField(_("cachets"), default=1)
@@ -165,6 +186,7 @@ class CancellationRecord(models.Model):
     class Meta:
         verbose_name = _("cancellation record")
         verbose_name_plural = _("cancellation records")
+        indexes = [models.Index(fields=["nir"], name="evidence_cancellation_nir")]
 
     def __str__(self) -> str:
         return f"{self.siret} {self.date}"
