@@ -155,3 +155,32 @@ def answer_text(question: Any, value: Any) -> str:
         if chosen is not None:
             return chosen.get(get_language() or "fr")
     return display_value(value)
+
+
+def submitted_values(fund: Fund) -> QuerySet[Application, tuple[Any, ...]]:
+    """Every application of a fund as plain values, for work on all of them at once: id,
+    reference, nir, submitted_at, status, profession, birth_date, declared."""
+    return (
+        Application.objects.filter(fund=fund)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "reference",
+            "nir",
+            "submitted_at",
+            "status",
+            "profession",
+            "birth_date",
+            "declared",
+        )
+    )
+
+
+def nirs_of_fund(fund: Fund) -> QuerySet[Application, dict[str, Any]]:
+    """The NIRs of a fund's applicants, as a sub-query."""
+    return Application.objects.filter(fund=fund).values("nir")
+
+
+def ids_of_fund(fund: Fund) -> QuerySet[Application, dict[str, Any]]:
+    """The ids of a fund's applications, as a sub-query."""
+    return Application.objects.filter(fund=fund).values("pk")

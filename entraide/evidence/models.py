@@ -190,3 +190,92 @@ class CancellationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.siret} {self.date}"
+
+
+class VerificationRun(models.Model):
+    """One batch verification of a fund's applications against the records (when new evidence
+    arrives, or on request): what it found, and how many outcomes it changed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", pgettext_lazy("verification status", "Running")
+        DONE = "done", pgettext_lazy("verification status", "Done")
+        FAILED = "failed", pgettext_lazy("verification status", "Failed")
+
+    fund = models.ForeignKey(
+        "funds.Fund", verbose_name=_("fund"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    # The import that triggered it; none when staff asked for it.
+    evidence_batch = models.ForeignKey(
+        EvidenceBatch,
+        verbose_name=_("evidence batch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="verifications",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    applications = models.PositiveIntegerField(_("applications verified"), default=0)
+    unreadable = models.PositiveIntegerField(_("applications the rules cannot read"), default=0)
+    eligible = models.PositiveIntegerField(_("eligible on the records"), default=0)
+    mismatched = models.PositiveIntegerField(_("declaration and records disagree"), default=0)
+    changed = models.PositiveIntegerField(_("outcomes changed"), default=0)
+    outdated = models.PositiveIntegerField(_("pending evaluations to update"), default=0)
+    decided_changed = models.PositiveIntegerField(
+        _("decided applications whose records changed"), default=0
+    )
+
+    class Meta:
+        verbose_name = _("verification run")
+        verbose_name_plural = _("verification runs")
+        indexes = [models.Index(fields=["fund", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.fund_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ApplicationVerification(models.Model):
+    """What the latest verification run found for one application: its outcome on the records
+    (under the rule version in force on the day it was submitted), the asked aggregates whose
+    answer the records contradict, and whether the outcome changed since the run before."""
+
+    application = models.OneToOneField(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        related_name="verification",
+    )
+    run = models.ForeignKey(
+        VerificationRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.ForeignKey(
+        "rules.RuleSetVersion",
+        verbose_name=_("rule version"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    evaluated_on = models.DateField(_("evaluation date"))
+    eligible = models.BooleanField(_("eligible on the records"))
+    amount = models.DecimalField(_("amount on the records"), max_digits=14, decimal_places=2)
+    mismatched = models.JSONField(_("answers the records contradict"), default=list, blank=True)
+    has_mismatch = models.BooleanField(_("declaration and records disagree"), default=False)
+    changed = models.BooleanField(_("outcome changed"), default=False)
+
+    class Meta:
+        verbose_name = _("application verification")
+        verbose_name_plural = _("application verifications")
+        indexes = [models.Index(fields=["run", "has_mismatch"])]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.eligible}"

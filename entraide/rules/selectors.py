@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -124,6 +125,16 @@ def current_evaluations(application_ids: Any) -> dict[int, ApplicationEvaluation
         )
         .select_related("version")
         .defer("result")
+    }
+
+
+def current_outcomes(application_ids: Any) -> dict[int, tuple[bool, Decimal]]:
+    """Eligible and amount of each application's current evaluation (ids or a sub-query)."""
+    return {
+        application_id: (eligible, amount)
+        for application_id, eligible, amount in ApplicationEvaluation.objects.filter(
+            application_id__in=application_ids, is_current=True
+        ).values_list("application_id", "eligible", "amount")
     }
 
 

@@ -235,11 +235,20 @@ def evaluation_date(application: Application, fund: Fund | None = None) -> dt.da
 
 def applicant_record(application: Application) -> dict[str, Any]:
     """What the applicant declared, in the shape of ``applicants.jsonl`` (FORMATS.md)."""
+    return record_of(
+        application.reference, application.profession, application.birth_date, application.declared
+    )
+
+
+def record_of(
+    reference: str, profession: str, birth_date: dt.date, declared: dict[str, Any] | None
+) -> dict[str, Any]:
+    """:func:`applicant_record` from an application's values (for a whole fund at once)."""
     return {
-        "ref": application.reference,
-        "profession": application.profession,
-        "birth_date": application.birth_date,
-        "declared": application.declared or {},
+        "ref": reference,
+        "profession": profession,
+        "birth_date": birth_date,
+        "declared": declared or {},
     }
 
 
