@@ -176,11 +176,11 @@ def submitted_values(fund: Fund) -> QuerySet[Application, tuple[Any, ...]]:
     )
 
 
-def nirs_of_fund(fund: Fund) -> QuerySet[Application, dict[str, Any]]:
+def nirs_of_fund(fund: Fund) -> QuerySet[Application, Any]:
     """The NIRs of a fund's applicants, as a sub-query."""
     return Application.objects.filter(fund=fund).values("nir")
 
 
-def ids_of_fund(fund: Fund) -> QuerySet[Application, dict[str, Any]]:
+def ids_of_fund(fund: Fund) -> QuerySet[Application, Any]:
     """The ids of a fund's applications, as a sub-query."""
     return Application.objects.filter(fund=fund).values("pk")
