@@ -148,7 +148,8 @@ def _export(queryset: QuerySet[Any, Any], path: Path) -> None:
 
 
 def _load_evidence(duck: duckdb.DuckDBPyConnection, fund: Fund, workdir: Path) -> None:
-    """The records of the fund's applicants as the batch engine's four tables."""
+    """The records of the fund's applicants, as the batch engine's four tables prefixed
+    ``all_``."""
     people = application_selectors.nirs_of_fund(fund)
     for table in loaders.TABLES:
         spec = SPECS[table.name]
@@ -162,6 +163,7 @@ def _load_evidence(duck: duckdb.DuckDBPyConnection, fund: Fund, workdir: Path) -
             duck,
             table,
             f"read_csv('{path}', header = false, auto_detect = false, columns = {{{types}}})",
+            name=f"all_{table.name}",
         )
 
 
@@ -178,6 +180,11 @@ def _evaluate(
         document,
         (loaders.Applicant(i, str(a.id), a.nir, a.facts) for i, a in enumerate(applicants)),
     )
+    for table in loaders.TABLES:  # each date's plan aggregates its own people's records
+        duck.execute(
+            f"CREATE OR REPLACE VIEW {table.name} AS SELECT * FROM all_{table.name} "
+            f"WHERE nir IN (SELECT nir FROM applicants)"
+        )
     plan = batch.compile_plan(document, at=at)
     asked = [a.id for a in document.evidence if a.ask is not None]
     columns = ", ".join(batch.quote(f"agg:{name}") for name in asked)

@@ -135,11 +135,13 @@ def _normalised(table: Table, source: str, keep: tuple[str, ...] = ()) -> str:
     return f"SELECT {', '.join(columns)} FROM {source}"
 
 
-def create_from(connection: duckdb.DuckDBPyConnection, table: Table, source: str) -> None:
-    """The table made of the usable rows of ``source`` (its columns, as text or typed),
-    normalised as the files' rows are."""
+def create_from(
+    connection: duckdb.DuckDBPyConnection, table: Table, source: str, name: str | None = None
+) -> None:
+    """The table (named ``name``, else as ``table``) made of the usable rows of ``source`` (its
+    columns, as text or typed), normalised as the files' rows are."""
     connection.execute(
-        f"CREATE OR REPLACE TABLE {quote(table.name)} AS "
+        f"CREATE OR REPLACE TABLE {quote(name or table.name)} AS "
         f"SELECT * FROM ({_normalised(table, source)}) WHERE {_valid(table)}"
     )
 
