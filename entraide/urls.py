@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from entraide.applications import views as portal
+from entraide.evidence import views as evidence
 from entraide.funds import views as funds
 from entraide.intake import views as intake
 from entraide.intake.api import api as intake_api
@@ -19,6 +20,24 @@ urlpatterns = [
     path("me/applications/<str:reference>/", portal.application_status, name="application_status"),
     path("staff/", funds.staff_home, name="staff_home"),
     path("staff/funds/new/", funds.fund_create, name="fund_create"),
+    path("staff/evidence/", evidence.batch_list, name="evidence_batches"),
+    path("staff/evidence/imports/new/", evidence.import_new, name="evidence_import_new"),
+    path(
+        "staff/evidence/imports/<str:task_id>/",
+        evidence.import_status,
+        name="evidence_import_status",
+    ),
+    path("staff/evidence/batches/<int:batch_id>/", evidence.batch_detail, name="evidence_batch"),
+    path(
+        "staff/evidence/batches/<int:batch_id>/errors/",
+        evidence.batch_errors,
+        name="evidence_batch_errors",
+    ),
+    path(
+        "staff/evidence/batches/<int:batch_id>/rollback/",
+        evidence.batch_rollback,
+        name="evidence_batch_rollback",
+    ),
     path(
         "staff/funds/<slug:slug>/public-page/",
         funds.public_page_edit,
@@ -40,6 +59,11 @@ urlpatterns = [
         "staff/funds/<slug:slug>/applications/<str:reference>/messages/",
         review.write_to_applicant,
         name="staff_application_message",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/records/",
+        evidence.person_records,
+        name="staff_application_records",
     ),
     path("staff/funds/<slug:slug>/exports/", review.export_start, name="export_start"),
     path(

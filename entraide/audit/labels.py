@@ -7,6 +7,8 @@ from django.utils.translation import pgettext_lazy
 
 ACTION_LABELS: dict[str, Promise] = {
     "account.created": pgettext_lazy("audit action", "Account created"),
+    "api_token.issued": pgettext_lazy("audit action", "Personal API token issued"),
+    "api_token.revoked": pgettext_lazy("audit action", "Personal API token revoked"),
     "programme.created": pgettext_lazy("audit action", "Programme created"),
     "fund.created": pgettext_lazy("audit action", "Fund created"),
     "fund.export_requested": pgettext_lazy("audit action", "Export requested"),
@@ -23,9 +25,16 @@ ACTION_LABELS: dict[str, Promise] = {
     "partner_token.revoked": pgettext_lazy("audit action", "API token revoked"),
     "decision.recorded": pgettext_lazy("audit action", "Decision recorded"),
     "evidence.batch_loaded": pgettext_lazy("audit action", "Evidence loaded"),
+    "evidence.import_requested": pgettext_lazy("audit action", "Evidence file import requested"),
     "evidence.batch_imported": pgettext_lazy("audit action", "Evidence file imported"),
     "evidence.batch_failed": pgettext_lazy("audit action", "Evidence import failed"),
     "evidence.batch_rolled_back": pgettext_lazy("audit action", "Evidence import rolled back"),
+    "evidence.fund_verified": pgettext_lazy(
+        "audit action", "Applications verified against the records"
+    ),
+    "evidence.person_records_viewed": pgettext_lazy(
+        "audit action", "Records about the applicant viewed"
+    ),
     "rule_version.draft_created": pgettext_lazy("audit action", "Rules draft created"),
     "rule_version.draft_saved": pgettext_lazy("audit action", "Rules draft saved"),
     "rule_version.published": pgettext_lazy("audit action", "Rules version published"),

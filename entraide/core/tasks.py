@@ -9,6 +9,12 @@ from django_tasks.base import Task
 from django_tasks_db import DatabaseBackend
 
 
+def stored_in_transaction(task: Task[Any, Any]) -> bool:
+    """Whether ``task.enqueue()`` stores the task in the caller's transaction (the database
+    backend) rather than running it at once (the in-process backend of the tests)."""
+    return isinstance(task.get_backend(), DatabaseBackend)
+
+
 def enqueue_with_transaction(task: Task[Any, Any], *args: Any) -> None:
     """Enqueue ``task`` as part of the caller's transaction.
 
@@ -16,7 +22,7 @@ def enqueue_with_transaction(task: Task[Any, Any], *args: Any) -> None:
     and only if the change commits, even if the process dies right after the commit, and costs
     no commit of its own. Other backends (in-process in the tests) get it after the commit.
     """
-    if isinstance(task.get_backend(), DatabaseBackend):
+    if stored_in_transaction(task):
         task.enqueue(*args)
     else:
         transaction.on_commit(lambda: task.enqueue(*args))

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from entraide.evidence.models import (
     BenefitRecord,
     CancellationRecord,
     EmployerDeclaration,
+    EvidenceBatch,
     RightsRecord,
 )
+from entraide.evidence.permissions import VIEW_BATCHES, require
 from entraide.rules.records import Benefit, Cancellation, Declaration, PersonEvidence, Rights
 
 
@@ -32,6 +37,16 @@ def benefits_for(nir: str) -> QuerySet[BenefitRecord]:
 
 def cancellations_for(nir: str) -> QuerySet[CancellationRecord]:
     return CancellationRecord.objects.filter(nir=nir).order_by("date")
+
+
+def batches_for(nir: str) -> QuerySet[EvidenceBatch]:
+    """The batches that brought records of this person, oldest first (one query)."""
+    return EvidenceBatch.objects.filter(
+        Q(pk__in=EmployerDeclaration.objects.filter(nir=nir).values("batch_id"))
+        | Q(pk__in=RightsRecord.objects.filter(nir=nir).values("batch_id"))
+        | Q(pk__in=BenefitRecord.objects.filter(nir=nir).values("batch_id"))
+        | Q(pk__in=CancellationRecord.objects.filter(nir=nir).values("batch_id"))
+    ).order_by("loaded_at", "pk")
 
 
 DECLARATION_COLUMNS = (
@@ -100,4 +115,42 @@ def evidence_by_nir(nirs: Iterable[str] | QuerySet[Any]) -> dict[str, PersonEvid
             cancellations=tuple(cancellations.get(nir, ())),
         )
         for nir in people
+    }
+
+
+# -- batches, for the staff's evidence pages and the API ---------------------------------------
+
+
+def batches_for_staff(user: Any) -> QuerySet[EvidenceBatch]:
+    """Every batch, newest first, for those who may see the evidence imports."""
+    require(user, VIEW_BATCHES)
+    return EvidenceBatch.objects.select_related("loaded_by").order_by("-loaded_at", "-pk")
+
+
+def batch_for_staff(user: Any, batch_id: int) -> EvidenceBatch:
+    return get_object_or_404(batches_for_staff(user), pk=batch_id)
+
+
+def error_report_of(batch: EvidenceBatch) -> Path | None:
+    """The batch's error report, if it has one, and only where import reports are written."""
+    if not batch.error_report:
+        return None
+    path = Path(batch.error_report).resolve()
+    reports = (Path(settings.EXPORTS_DIR) / "evidence").resolve()
+    return path if path.parent == reports and path.is_file() else None
+
+
+def batch_summary(batch: EvidenceBatch) -> dict[str, Any]:
+    """What an import did, as JSON: the command's output, the import task's result."""
+    period = [batch.period_start, batch.period_end]
+    return {
+        "batch": batch.pk,
+        "kind": batch.kind,
+        "status": batch.status,
+        "read": batch.rows_read,
+        "imported": batch.rows,
+        "rejected": batch.rows_rejected,
+        "duplicates": batch.rows_duplicate,
+        "period": [day.isoformat() if day else None for day in period],
+        "warnings": batch.warnings,
     }

@@ -1,14 +1,22 @@
-"""Loading evidence records. The national-scale CSV/Parquet import builds on this batch shape."""
+"""Loading evidence records, and starting the import of a file sent through the pages or the
+API (the import itself: :mod:`entraide.evidence.imports`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
+from entraide.applications.models import Application
 from entraide.audit import services as audit
-from entraide.core.errors import PermissionDenied
+from entraide.core.errors import PermissionDenied, ValidationFailed
+from entraide.core.tasks import stored_in_transaction
+from entraide.evidence import imports, inbox, permissions
 from entraide.evidence.models import (
     BenefitRecord,
     CancellationRecord,
@@ -17,6 +25,8 @@ from entraide.evidence.models import (
     RightsRecord,
 )
 from entraide.evidence.signals import announce_change
+from entraide.evidence.tasks import import_uploaded_evidence
+from entraide.funds.permissions import Capability, require
 
 ROW_MODELS: dict[str, type[models.Model]] = {
     EvidenceBatch.Kind.DECLARATIONS: EmployerDeclaration,
@@ -60,3 +70,61 @@ def load_evidence_batch(
         )
         transaction.on_commit(lambda: announce_change(batch.pk, kind, "imported"))
     return batch
+
+
+def record_person_records_viewed(*, actor: Any, application: Application) -> None:
+    """Log that a member of the fund's staff looked at everything the records say about the
+    applicant: reading personal data is an act the audit log keeps, as changing it is."""
+    with transaction.atomic(durable=True):
+        require(actor, application.fund, Capability.VIEW_APPLICATIONS)
+        audit.record(
+            actor=actor,
+            action="evidence.person_records_viewed",
+            obj=application,
+            fund_id=application.fund_id,
+        )
+
+
+def start_import(*, actor: Any, kind: str, uploaded_file: UploadedFile | None, source: str) -> str:
+    """Keep the uploaded file in the inbox and import it in the background as ``actor``;
+    returns the task's id, to follow its progress and read what it did."""
+    # Checked before the file is written: a refused request leaves nothing behind.
+    permissions.require(actor, permissions.IMPORT_FILES)
+    if kind not in imports.SPECS:
+        raise ValidationFailed(
+            _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(imports.SPECS)}, field="kind"
+        )
+    if uploaded_file is None:
+        raise ValidationFailed(_("Attach the file to import."), field="file")
+    source = source.strip()[:200]
+    received = inbox.receive(uploaded_file)
+    language = get_language() or settings.LANGUAGE_CODE  # of the messages and the error report
+    args = (kind, received.name, source, actor.pk, language)
+    try:
+        with transaction.atomic(durable=True):
+            audit.record(
+                actor=actor,
+                action="evidence.import_requested",
+                obj=actor,
+                changes={
+                    "kind": kind,
+                    "file": received.file_name,
+                    "sha256": received.sha256,
+                    "size": received.size,
+                    "source": source,
+                },
+            )
+            # The database backend stores the task with the request: it runs only if the
+            # request is committed, and is never lost if it is.
+            task = (
+                import_uploaded_evidence.enqueue(*args)
+                if stored_in_transaction(import_uploaded_evidence)
+                else None
+            )
+    except BaseException:
+        inbox.discard(received.name)
+        raise
+    if task is None:
+        # An in-process backend (the tests') imports at once, in transactions of its own.
+        task = import_uploaded_evidence.enqueue(*args)
+    return str(task.id)

@@ -65,7 +65,14 @@ def can_create_funds(user: Any) -> bool:
 def is_back_office_user(user: Any) -> bool:
     if not user.is_authenticated:
         return False
-    return bool(user.is_superuser or can_create_funds(user) or user.fund_roles.exists())
+    return bool(
+        user.is_superuser
+        or can_create_funds(user)
+        or user.fund_roles.exists()
+        # The evidence imports are the platform's, not a fund's (read after can_create_funds,
+        # whose permissions are cached on the user: no query more).
+        or user.has_perm("evidence.view_evidencebatch")
+    )
 
 
 def capabilities(user: Any, fund: Fund) -> frozenset[Capability]:

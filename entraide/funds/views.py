@@ -100,6 +100,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         {
             "funds": selectors.funds_for_staff(request.user),
             "can_create": can_create_funds(request.user),
+            "can_view_evidence": request.user.has_perm("evidence.view_evidencebatch"),
         },
     )
 

@@ -26,6 +26,7 @@ from ninja.security import HttpBearer
 from entraide.applications.models import Application
 from entraide.applications.services import request_digest_of, submit_application
 from entraide.core.errors import DomainError, NotFound, ValidationFailed
+from entraide.evidence import api as evidence_api
 from entraide.funds.window import window_state
 from entraide.intake import problems, selectors, services
 from entraide.intake.models import PartnerToken
@@ -54,6 +55,8 @@ their members, with the same checks as the fund's own portal, and follow their s
   `errors` (`path` such as `applicant.nir`, `bank.iban`, `declared.annual_resources`);
   messages in the language of `Accept-Language` (French or English).
 * **Status changes**: poll `GET .../applications?changed_since=...` or receive signed webhooks.
+* **Evidence** (`/v1/evidence/...`): for the scripts of a fund operator, who import files of
+  records; authenticated by a staff member's personal token (`entraide accounts token`).
 """
 
 
@@ -366,3 +369,8 @@ def get_application(request: HttpRequest, slug: str, reference: str) -> dict[str
         raise NotFound()
     application = selectors.application_of_partner(token, reference)
     return submission_out(application, token.fund.slug)
+
+
+# -- evidence, for staff scripts (their own tokens, the same problems) -------------------------
+
+evidence_api.register(api)

@@ -75,13 +75,13 @@ def problem(
     return response
 
 
-def unauthorized(*, token_sent: bool) -> HttpResponse:
+def unauthorized(*, token_sent: bool, detail: str | None = None) -> HttpResponse:
     # RFC 6750: say which scheme, and whether the token sent was the problem.
     challenge = 'Bearer realm="entraide"' + (', error="invalid_token"' if token_sent else "")
     return problem(
         401,
         "unauthorized",
-        _("Send a valid partner token in the header Authorization: Bearer <token>."),
+        detail or _("Send a valid partner token in the header Authorization: Bearer <token>."),
         headers={"WWW-Authenticate": challenge},
     )
 

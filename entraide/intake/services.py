@@ -8,7 +8,6 @@ records "system"); a person must be allowed to manage the fund concerned.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from entraide.core.tokens import hash_token
 from entraide.core.ttl import TTLCache
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, require
@@ -49,10 +49,6 @@ class TokenAlreadyRevoked(DomainError):
 class PartnerNotOfFund(NotFound):
     code = "partner_not_of_fund"
     default_message = _("This partner holds no active token for this fund.")
-
-
-def hash_token(raw_token: str) -> str:
-    return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
 def _require_operator(actor: Any, fund: Fund | None = None) -> None:

@@ -29,6 +29,7 @@ from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, capabilities
 from entraide.review import selectors, services
 from entraide.review.forms import ApplicationFilterForm, DecisionForm
+from entraide.review.verification import application_verification
 from entraide.rules import selectors as rules_selectors
 from entraide.rules import services as rules_services
 from entraide.rules.models import ApplicationEvaluation
@@ -152,6 +153,9 @@ def _render_detail(
             and rules_selectors.has_published_rules(fund.pk),
             "evaluation": evaluation,
             "criteria": criteria_rows(evaluation) if evaluation is not None else [],
+            "verification": application_verification(
+                application, evaluation=evaluation, language=language
+            ),
             "declarations": evidence_selectors.declarations_for(application.nir),
             "rights": evidence_selectors.rights_for(application.nir),
             "benefits": evidence_selectors.benefits_for(application.nir),

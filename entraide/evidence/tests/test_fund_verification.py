@@ -80,7 +80,8 @@ def test_the_batch_agrees_with_each_application_s_own_evaluation_and_flags() -> 
     run = run_verification(fund)
 
     assert run.status == VerificationRun.Status.DONE
-    assert run.applications == 24 and run.unreadable == 0
+    assert run.applications == 24
+    assert run.unreadable == 0
     stored = {v.application_id: v for v in ApplicationVerification.objects.all()}
     for application in applications:
         eligible, amount, flags = per_application(application)
@@ -91,7 +92,8 @@ def test_the_batch_agrees_with_each_application_s_own_evaluation_and_flags() -> 
         assert verification.evaluated_on == dt.date(2020, 4, 20)
     assert run.eligible == sum(1 for v in stored.values() if v.eligible)
     assert run.mismatched == sum(1 for v in stored.values() if v.has_mismatch)
-    assert 0 < run.eligible < 24 and 0 < run.mismatched < 24  # the data exercise both sides
+    assert 0 < run.eligible < 24
+    assert 0 < run.mismatched < 24
 
 
 def test_new_records_change_outcomes_and_the_run_counts_them() -> None:
@@ -126,7 +128,8 @@ def test_new_records_change_outcomes_and_the_run_counts_them() -> None:
     third = run_verification(fund)
     assert third.changed == 0
     event = AuditEvent.objects.filter(action="evidence.fund_verified").last()
-    assert event is not None and event.changes["changed"] == 0
+    assert event is not None
+    assert event.changes["changed"] == 0
 
 
 def test_applications_the_rules_cannot_read_are_counted_not_verified() -> None:

@@ -6,9 +6,11 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,9 @@ from entraide.applications.models import Application, ApplicationDocument
 from entraide.applications.tasks import export_fund_applications
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
+from entraide.evidence.models import EvidenceBatch
+from entraide.evidence.tasks import import_uploaded_evidence
+from entraide.evidence.tests.factories import EvidenceBatchFactory
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.intake.models import PartnerToken
@@ -108,6 +113,11 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
     ("get",    "staff_application_message",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # What the records say about the applicant: every role of the fund.
+    ("get",    "staff_application_records",
+                                     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "staff_application_records",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("post",   "export_start",       (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  GO,  NF,  NF)),
     ("get",    "export_start",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "export_status",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  OK,  NF,  NF)),
@@ -152,6 +162,27 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
     ("get",    "intake_partner_secret",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # The evidence imports are the platform's, not a fund's: for the fund operators' group (its
+    # evidence permissions), whatever the roles on funds.
+    ("get",    "evidence_batches",   (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("get",    "evidence_import_new",
+                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    # Empty: the form shown again.
+    ("post",   "evidence_import_new",
+                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("delete", "evidence_import_new",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "evidence_import_status",
+                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("get",    "evidence_batch",     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("get",    "evidence_batch_errors",
+                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("get",    "evidence_batch_rollback",
+                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("post",   "evidence_batch_rollback",
+                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  GO)),
+    ("delete", "evidence_batch_rollback",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
 ]
 # fmt: on
 
@@ -169,9 +200,11 @@ class World:
     published: RuleSetVersion = field(init=False)
     draft: RuleSetVersion = field(init=False)
     token: PartnerToken = field(init=False)
+    batch: EvidenceBatch = field(init=False)
     actors: dict[str, User | None] = field(init=False)
     _export_task_id: str = field(init=False, default="")
     _reevaluation_task_id: str = field(init=False, default="")
+    _import_task_id: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.fund = FundFactory.create(slug="fund-a")
@@ -209,6 +242,11 @@ class World:
         self.published = RuleSetVersionFactory.create(rule_set__fund=self.fund)
         self.draft = RuleSetVersionFactory.create(rule_set__fund=self.fund, status="draft")
         self.token, _clear = issued_token(fund=self.fund)
+        self.batch = EvidenceBatchFactory.create(status="done", file_name="declarations.csv")
+        report = Path(settings.EXPORTS_DIR) / "evidence" / f"batch-{self.batch.pk}-errors.csv"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text("line,column,code,message\n", encoding="utf-8")
+        EvidenceBatch.objects.filter(pk=self.batch.pk).update(error_report=str(report))
 
     @property
     def export_task_id(self) -> str:
@@ -232,6 +270,14 @@ class World:
             run_db_worker(inside_test_transaction=True, monkeypatch=self.monkeypatch)
         return self._reevaluation_task_id
 
+    @property
+    def import_task_id(self) -> str:
+        """An evidence import waiting for the worker (made on first use)."""
+        if not self._import_task_id:
+            waiting = import_uploaded_evidence.enqueue("rights", "0/rights.csv", "", None, "en")
+            self._import_task_id = str(waiting.id)
+        return self._import_task_id
+
 
 URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "home": lambda w: {},
@@ -242,6 +288,10 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "apply_step": lambda w: {"slug": w.fund.slug, "step": "identity"},
     "document_download": lambda w: {"document_id": w.document.pk},
     "staff_application_message": lambda w: {
+        "slug": w.fund.slug,
+        "reference": w.application.reference,
+    },
+    "staff_application_records": lambda w: {
         "slug": w.fund.slug,
         "reference": w.application.reference,
     },
@@ -274,6 +324,12 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
         "slug": w.fund.slug,
         "task_id": w.reevaluation_task_id,
     },
+    "evidence_batches": lambda w: {},
+    "evidence_import_new": lambda w: {},
+    "evidence_import_status": lambda w: {"task_id": w.import_task_id},
+    "evidence_batch": lambda w: {"batch_id": w.batch.pk},
+    "evidence_batch_errors": lambda w: {"batch_id": w.batch.pk},
+    "evidence_batch_rollback": lambda w: {"batch_id": w.batch.pk},
 }
 
 # The API authenticates partners' tokens, not people: entraide/intake/tests cover who sees what.
