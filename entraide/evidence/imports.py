@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied
+from entraide.evidence import partitions
 from entraide.evidence.models import (
     BenefitRecord,
     CancellationRecord,
@@ -482,10 +483,13 @@ def _read(spec: Spec, path: Path, connection: duckdb.DuckDBPyConnection) -> Read
             "(SELECT line AS r, row_number() OVER (ORDER BY line) AS i "
             " FROM (SELECT DISTINCT line FROM rejects)) GROUP BY before"
         )
+        unread_lines = connection.execute("SELECT count(*) FROM shifts").fetchall()[0][0]
         connection.execute(
             "CREATE TEMP VIEW lines AS SELECT k + 1 + COALESCE(shift, 0) AS line, r.* "
             "EXCLUDE (k) FROM (SELECT rowid + 1 AS k, * FROM raw) AS r "
             "ASOF LEFT JOIN shifts ON r.k > shifts.before"
+            if unread_lines
+            else "CREATE TEMP VIEW lines AS SELECT rowid + 2 AS line, * FROM raw"
         )
     for column in spec.columns:
         if column.name not in present:
@@ -526,8 +530,9 @@ def _copy_new_rows(
     progress: Progress | None,
 ) -> int:
     """PostgreSQL: read back the keys already stored for the file's people, leave those rows
-    out in DuckDB, and ``COPY`` the others, sorted by NIR (the index grows at its end rather
-    than everywhere), straight into the table. Returns the number of rows written."""
+    out in DuckDB, and ``COPY`` the others, sorted by NIR (the index is built in one pass),
+    into the batch's partition (:mod:`entraide.evidence.partitions`). Returns the number of
+    rows written."""
     table = _quote(spec.model._meta.db_table)
     keys = _columns(spec, spec.key)
     with connection.cursor() as django_cursor:
@@ -571,12 +576,14 @@ def _copy_new_rows(
             f"TO {_literal(str(rows_csv))} (FORMAT csv, HEADER false)"
         ).fetchall()[0]
         size = max(rows_csv.stat().st_size, 1)
+        partition = partitions.create_detached(spec.model, batch.pk)
         _copy_in(
             cursor,
-            f"COPY {table} ({_columns(spec, ('batch', *spec.fields))}) FROM STDIN (FORMAT csv)",
+            f"COPY {partition} ({_columns(spec, ('batch', *spec.fields))}) FROM STDIN (FORMAT csv)",
             rows_csv,
             lambda sent: progress(rows * sent // size, rows) if progress is not None else None,
         )
+        partitions.attach(spec.model, batch.pk)
     return int(rows)
 
 
@@ -806,7 +813,11 @@ def rollback_batch(*, actor: Any, batch: EvidenceBatch) -> EvidenceBatch:
         batch = EvidenceBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status != EvidenceBatch.Status.DONE:
             raise InvalidTransition(_("Only an imported batch can be rolled back."))
-        deleted, _counts = SPECS[batch.kind].model._default_manager.filter(batch=batch).delete()
+        model = SPECS[batch.kind].model
+        if partitions.partitioned():
+            deleted = partitions.drop(model, batch.pk)
+        else:
+            deleted, _counts = model._default_manager.filter(batch=batch).delete()
         batch.status = EvidenceBatch.Status.ROLLED_BACK
         batch.save(update_fields=["status"])
         audit.record(

@@ -3,16 +3,26 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+from typing import Any
 
 import factory
+from django.utils import timezone
 
+from entraide.applications.tests.factories import ApplicationFactory
+from entraide.evidence import partitions
 from entraide.evidence.models import (
+    ApplicationVerification,
     BenefitRecord,
     CancellationRecord,
     EmployerDeclaration,
     EvidenceBatch,
     RightsRecord,
+    VerificationRun,
 )
+from entraide.funds.models import Fund
+from entraide.funds.tests.factories import FundFactory
+from entraide.rules.models import RuleSetVersion
+from entraide.rules.tests.factories import RuleSetVersionFactory
 
 _rng = random.Random(11)
 
@@ -31,7 +41,19 @@ class EvidenceBatchFactory(factory.django.DjangoModelFactory[EvidenceBatch]):
     source = factory.Sequence(lambda n: f"test-{n}.csv")
 
 
-class EmployerDeclarationFactory(factory.django.DjangoModelFactory[EmployerDeclaration]):
+class _RecordFactory(factory.django.DjangoModelFactory[Any]):
+    """Records go into their batch's partition on PostgreSQL: it must exist first."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        partitions.ensure(model_class, kwargs["batch"].pk)
+        return super()._create(model_class, *args, **kwargs)
+
+
+class EmployerDeclarationFactory(_RecordFactory):
     class Meta:
         model = EmployerDeclaration
 
@@ -48,7 +70,7 @@ class EmployerDeclarationFactory(factory.django.DjangoModelFactory[EmployerDecla
     gross_pay = Decimal("1000.00")
 
 
-class RightsRecordFactory(factory.django.DjangoModelFactory[RightsRecord]):
+class RightsRecordFactory(_RecordFactory):
     class Meta:
         model = RightsRecord
 
@@ -61,7 +83,7 @@ class RightsRecordFactory(factory.django.DjangoModelFactory[RightsRecord]):
     reason = ""
 
 
-class BenefitRecordFactory(factory.django.DjangoModelFactory[BenefitRecord]):
+class BenefitRecordFactory(_RecordFactory):
     class Meta:
         model = BenefitRecord
 
@@ -72,7 +94,7 @@ class BenefitRecordFactory(factory.django.DjangoModelFactory[BenefitRecord]):
     end = None
 
 
-class CancellationRecordFactory(factory.django.DjangoModelFactory[CancellationRecord]):
+class CancellationRecordFactory(_RecordFactory):
     class Meta:
         model = CancellationRecord
 
@@ -82,3 +104,41 @@ class CancellationRecordFactory(factory.django.DjangoModelFactory[CancellationRe
     date = dt.date(2020, 4, 10)
     cachets = 1
     signed_on = dt.date(2020, 1, 15)
+
+
+def _version_of(fund: Fund) -> RuleSetVersion:
+    """The fund's latest rule version (one made if it has none)."""
+    latest = RuleSetVersion.objects.filter(rule_set__fund=fund).order_by("-number").first()
+    return latest or RuleSetVersionFactory.create(rule_set__fund=fund)
+
+
+class VerificationRunFactory(factory.django.DjangoModelFactory[VerificationRun]):
+    """A finished run (``status="running"`` for one under way); its counts as given."""
+
+    class Meta:
+        model = VerificationRun
+
+    fund = factory.SubFactory(FundFactory)
+    status = VerificationRun.Status.DONE
+    finished_at = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.status != VerificationRun.Status.RUNNING),
+        yes_declaration=factory.LazyFunction(timezone.now),
+        no_declaration=None,
+    )
+
+
+class ApplicationVerificationFactory(factory.django.DjangoModelFactory[ApplicationVerification]):
+    """What a run found for one application (of the run's fund), stored as given."""
+
+    class Meta:
+        model = ApplicationVerification
+
+    run = factory.SubFactory(VerificationRunFactory)
+    application = factory.SubFactory(ApplicationFactory, fund=factory.SelfAttribute("..run.fund"))
+    version = factory.LazyAttribute(lambda o: _version_of(o.run.fund))
+    evaluated_on = dt.date(2020, 4, 20)
+    eligible = True
+    amount = Decimal("500.00")
+    mismatched = factory.LazyAttribute(lambda o: ["days"] if o.has_mismatch else [])
+    has_mismatch = False
+    changed = False
