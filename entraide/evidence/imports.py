@@ -25,11 +25,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 from django.conf import settings
@@ -512,14 +515,33 @@ def _columns(spec: Spec, names: Sequence[str]) -> str:
     return ", ".join(_column_names(spec, names))
 
 
-def _copy_in(cursor: Any, statement: str, path: Path, progress: Callable[[int], None]) -> None:
-    """Stream a file into ``COPY … FROM STDIN``, telling ``progress`` the bytes sent."""
-    sent = 0
-    with cursor.copy(statement) as copy, path.open("rb") as handle:
-        while block := handle.read(COPY_BLOCK_BYTES):
-            copy.write(block)
-            sent += len(block)
-            progress(sent)
+@contextmanager
+def _piped(duck: duckdb.DuckDBPyConnection, query: str, directory: Path) -> Iterator[IO[bytes]]:
+    """The rows of ``query`` as CSV, read from a pipe while DuckDB writes them (so that
+    PostgreSQL takes them in as DuckDB sorts and writes the rest)."""
+    pipe = directory / "rows.pipe"
+    os.mkfifo(pipe)
+    failure: list[BaseException] = []
+
+    def export() -> None:
+        try:
+            duck.execute(f"COPY ({query}) TO {_literal(str(pipe))} (FORMAT csv, HEADER false)")
+        except BaseException as error:  # re-raised by the reader
+            failure.append(error)
+            with pipe.open("wb"):  # the reader sees the end even if DuckDB never opened it
+                pass
+
+    writer = threading.Thread(target=export, name="evidence-export", daemon=True)
+    writer.start()
+    with pipe.open("rb") as handle:
+        try:
+            yield handle
+        finally:
+            while handle.read(COPY_BLOCK_BYTES):  # a reader that stopped early: let DuckDB end
+                pass
+            writer.join()
+    if failure:
+        raise failure[0]
 
 
 def _copy_new_rows(
@@ -529,12 +551,11 @@ def _copy_new_rows(
     workdir: Path,
     progress: Progress | None,
 ) -> int:
-    """PostgreSQL: read back the keys already stored for the file's people, leave those rows
-    out in DuckDB, and ``COPY`` the others, sorted by NIR (the index is built in one pass),
-    into the batch's partition (:mod:`entraide.evidence.partitions`). Returns the number of
-    rows written."""
+    """PostgreSQL: read back the keys already stored for the file's people and leave those rows
+    out, as the file's repeated keys, then ``COPY`` the others, sorted by NIR (its index is
+    built in one pass), into the batch's partition (:mod:`entraide.evidence.partitions`).
+    Returns the number of rows written."""
     table = _quote(spec.model._meta.db_table)
-    keys = _columns(spec, spec.key)
     with connection.cursor() as django_cursor:
         cursor: Any = django_cursor.cursor  # psycopg's own cursor, which has copy()
         # One import of a kind writes at a time: the stored keys read here stay true until it
@@ -546,11 +567,16 @@ def _copy_new_rows(
             f"(FORMAT csv, HEADER false)"
         )
         cursor.execute("CREATE TEMP TABLE evidence_people (nir varchar(15)) ON COMMIT DROP")
-        _copy_in(cursor, "COPY evidence_people FROM STDIN (FORMAT csv)", people, lambda _: None)
+        with (
+            cursor.copy("COPY evidence_people FROM STDIN (FORMAT csv)") as copy,
+            people.open("rb") as handle,
+        ):
+            while block := handle.read(COPY_BLOCK_BYTES):
+                copy.write(block)
         stored = workdir / "stored.csv"
         with (
             cursor.copy(
-                f"COPY (SELECT {keys} FROM {table} WHERE nir IN "
+                f"COPY (SELECT {_columns(spec, spec.key)} FROM {table} WHERE nir IN "
                 f"(SELECT nir FROM evidence_people)) TO STDOUT (FORMAT csv)"
             ) as copy,
             stored.open("wb") as out,
@@ -558,7 +584,6 @@ def _copy_new_rows(
             for data in copy:
                 out.write(data)
         cursor.execute("DROP TABLE evidence_people")
-        fresh = _unique_valid_sql(spec)
         if stored.stat().st_size:
             checks = {c.field_name: c.check for c in spec.columns}
             types = ", ".join(
@@ -569,20 +594,25 @@ def _copy_new_rows(
                 f"CREATE TEMP TABLE stored AS SELECT * FROM read_csv({_literal(str(stored))}, "
                 f"header = false, auto_detect = false, columns = {{{types}}})"
             )
-            fresh = f"SELECT * FROM ({fresh}) ANTI JOIN stored USING ({_keys(spec)})"
-        rows_csv = workdir / "rows.csv"
-        (rows,) = duck.execute(
-            f"COPY (SELECT {batch.pk}, * FROM ({fresh}) ORDER BY nir) "
-            f"TO {_literal(str(rows_csv))} (FORMAT csv, HEADER false)"
-        ).fetchall()[0]
-        size = max(rows_csv.stat().st_size, 1)
+            duck.execute(
+                f"INSERT INTO skipped SELECT line FROM checked JOIN stored USING ({_keys(spec)}) "
+                f"WHERE valid"
+            )
+        (rows,) = duck.execute(f"SELECT count(*) FROM ({_fresh_sql(spec)})").fetchall()[0]
         partition = partitions.create_detached(spec.model, batch.pk)
-        _copy_in(
-            cursor,
-            f"COPY {partition} ({_columns(spec, ('batch', *spec.fields))}) FROM STDIN (FORMAT csv)",
-            rows_csv,
-            lambda sent: progress(rows * sent // size, rows) if progress is not None else None,
-        )
+        columns = _columns(spec, ("batch", *spec.fields))
+        sent = 0
+        with (
+            _piped(
+                duck, f"SELECT {batch.pk}, * FROM ({_fresh_sql(spec)}) ORDER BY nir", workdir
+            ) as handle,
+            cursor.copy(f"COPY {partition} ({columns}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            while block := handle.read(COPY_BLOCK_BYTES):
+                copy.write(block)
+                if progress is not None:
+                    sent += block.count(b"\n")
+                    progress(min(sent, rows), rows)
         partitions.attach(spec.model, batch.pk)
     return int(rows)
 
@@ -724,11 +754,22 @@ def _imported(kind: str, digest: str) -> EvidenceBatch | None:
     ).first()
 
 
-def _unique_valid_sql(spec: Spec) -> str:
-    """The valid rows, the first of each natural key (in line order) only."""
+def _find_repeated_keys(duck: duckdb.DuckDBPyConnection, spec: Spec) -> None:
+    """The table ``skipped``: the lines of valid rows whose natural key an earlier line of the
+    file has (the first one stays); the caller adds the rows whose key is stored already."""
+    keys = _keys(spec)
+    duck.execute(
+        f"CREATE TEMP TABLE skipped AS SELECT line FROM checked JOIN ("
+        f"SELECT {keys}, min(line) AS first FROM checked WHERE valid GROUP BY {keys} "
+        f"HAVING count(*) > 1) USING ({keys}) WHERE valid AND line <> first"
+    )
+
+
+def _fresh_sql(spec: Spec) -> str:
+    """The valid rows not ``skipped``, with the model's fields."""
     return (
-        f"SELECT {', '.join(_quote(name) for name in spec.fields)} FROM checked WHERE valid "
-        f"QUALIFY row_number() OVER (PARTITION BY {_keys(spec)} ORDER BY line) = 1"
+        f"SELECT {', '.join(_quote(name) for name in spec.fields)} FROM checked "
+        f"ANTI JOIN skipped USING (line) WHERE valid"
     )
 
 
@@ -755,13 +796,14 @@ def _import_rows(
     (valid,) = duck.execute("SELECT count(*) FROM checked WHERE valid").fetchall()[0]
     rejected = reader.rows - valid + reader.unread
     report = _write_error_report(duck, spec, batch) if rejected else ""
+    _find_repeated_keys(duck, spec)
     if progress is not None:
         progress(0, valid)
     with transaction.atomic(durable=True):
         if connection.vendor == "postgresql":
             imported = _copy_new_rows(spec, batch, duck, workdir, progress)
         else:
-            query = duck.execute(_unique_valid_sql(spec))
+            query = duck.execute(_fresh_sql(spec))
             imported = _create_new_rows(spec, batch, query, valid, progress)
         duplicates = valid - imported
         batch.status = EvidenceBatch.Status.DONE

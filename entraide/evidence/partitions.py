@@ -55,6 +55,8 @@ def attach(model: type[models.Model], batch_id: int) -> None:
     parent, partition = _names(model, batch_id)
     batch = int(batch_id)
     with connection.cursor() as cursor:
+        # Room to sort millions of keys in memory (for this transaction only).
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute(f"ALTER TABLE {partition} ADD CHECK (batch_id = {batch})")
         cursor.execute(f"ALTER TABLE {partition} ADD PRIMARY KEY (id, batch_id)")
         cursor.execute(f"CREATE INDEX ON {partition} (nir)")

@@ -407,3 +407,25 @@ def test_the_sql_siret_check_is_stdnums(value):
     assert (sql_problem(imports.siret_problem_sql("v"), value) is None) == stdnum_siret.is_valid(
         value
     )
+
+
+def test_the_pipe_to_postgresql_ends_when_duckdb_fails_or_the_reader_stops(tmp_path):
+    duck = duckdb.connect()
+    for name in "abc":
+        (tmp_path / name).mkdir()
+    with (
+        pytest.raises(duckdb.CatalogException),
+        imports._piped(duck, "SELECT * FROM nowhere", tmp_path / "a") as handle,
+    ):
+        assert handle.read() == b""
+    duck.execute("CREATE TABLE numbers AS SELECT range AS n FROM range(300000)")
+
+    def stop_reading_early() -> None:
+        with imports._piped(duck, "SELECT n FROM numbers", tmp_path / "b") as handle:
+            handle.read(10)
+            raise RuntimeError("COPY failed")  # the rest is drained: DuckDB is not left blocked
+
+    with pytest.raises(RuntimeError, match="COPY failed"):
+        stop_reading_early()
+    with imports._piped(duck, "SELECT n FROM numbers ORDER BY n", tmp_path / "c") as handle:
+        assert handle.read().splitlines()[-1] == b"299999"
