@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pyarrow as pa
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -147,14 +149,31 @@ def _export(queryset: QuerySet[Any, Any], path: Path) -> None:
             writer.writerow(["" if value is None else value for value in row])
 
 
-def _load_evidence(duck: duckdb.DuckDBPyConnection, fund: Fund, workdir: Path) -> None:
+def _load_evidence(
+    duck: duckdb.DuckDBPyConnection,
+    fund: Fund,
+    groups: list[list[Applicant]],
+    workdir: Path,
+) -> None:
     """The records of the fund's applicants, as the batch engine's four tables prefixed
-    ``all_``."""
-    people = application_selectors.nirs_of_fund(fund)
+    ``all_``, each row with the number of its person's group (``grp``) and sorted by it: a
+    group's plan reads its own rows only (DuckDB skips the blocks of other groups)."""
+    duck.register(
+        "people_arrow",
+        pa.table(
+            {
+                "nir": pa.array([a.nir for group in groups for a in group], pa.string()),
+                "grp": pa.array([n for n, group in enumerate(groups) for _ in group], pa.int32()),
+            }
+        ),
+    )
+    duck.execute("CREATE TABLE people AS SELECT * FROM people_arrow")
+    duck.unregister("people_arrow")
+    everyone = application_selectors.nirs_of_fund(fund)
     for table in loaders.TABLES:
         spec = SPECS[table.name]
         path = workdir / f"{table.name}.csv"
-        records = spec.model._default_manager.filter(nir__in=people).values_list(*spec.fields)
+        records = spec.model._default_manager.filter(nir__in=everyone).values_list(*spec.fields)
         _export(records, path)
         # the file's columns in the spec's order, typed as the engine's table
         sql_types = {column.name: column.sql_type for column in table.columns}
@@ -163,8 +182,14 @@ def _load_evidence(duck: duckdb.DuckDBPyConnection, fund: Fund, workdir: Path) -
             duck,
             table,
             f"read_csv('{path}', header = false, auto_detect = false, columns = {{{types}}})",
-            name=f"all_{table.name}",
+            name=f"read_{table.name}",
         )
+        duck.execute(
+            f"CREATE TABLE all_{table.name} AS SELECT * FROM read_{table.name} "
+            f"JOIN people USING (nir) ORDER BY grp"
+        )
+        duck.execute(f"DROP TABLE read_{table.name}")
+        path.unlink()
 
 
 def _evaluate(
@@ -172,6 +197,7 @@ def _evaluate(
     document: RuleDocument,
     version_id: int,
     at: dt.date,
+    group: int,
     applicants: list[Applicant],
     before: dict[int, tuple[bool, Decimal]],
 ) -> Iterator[Outcome]:
@@ -180,10 +206,10 @@ def _evaluate(
         document,
         (loaders.Applicant(i, str(a.id), a.nir, a.facts) for i, a in enumerate(applicants)),
     )
-    for table in loaders.TABLES:  # each date's plan aggregates its own people's records
+    for table in loaders.TABLES:  # each group's plan aggregates its own people's records
         duck.execute(
-            f"CREATE OR REPLACE VIEW {table.name} AS SELECT * FROM all_{table.name} "
-            f"WHERE nir IN (SELECT nir FROM applicants)"
+            f"CREATE OR REPLACE VIEW {table.name} AS SELECT * EXCLUDE (grp) "
+            f"FROM all_{table.name} WHERE grp = {int(group)}"
         )
     plan = batch.compile_plan(document, at=at)
     asked = [a.id for a in document.evidence if a.ask is not None]
@@ -210,41 +236,67 @@ def _evaluate(
             )
 
 
-def _store(run: VerificationRun, fund: Fund, outcomes: list[Outcome]) -> None:
+def _store(run: VerificationRun, fund: Fund, outcomes: list[Outcome], workdir: Path) -> None:
     """Replace the fund's verification rows (inside the caller's transaction)."""
     ApplicationVerification.objects.filter(application__fund=fund).delete()
-    rows = [
-        ApplicationVerification(
-            application_id=o.application_id,
-            run=run,
-            version_id=o.version_id,
-            evaluated_on=o.at,
-            eligible=o.eligible,
-            amount=o.amount,
-            mismatched=o.mismatched,
-            has_mismatch=bool(o.mismatched),
-            changed=o.changed,
-        )
-        for o in outcomes
-    ]
     if connection.vendor != "postgresql":
-        ApplicationVerification.objects.bulk_create(rows, batch_size=500)
-        return
-    fields = [
-        field for field in ApplicationVerification._meta.concrete_fields if not field.primary_key
-    ]
-    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    table = connection.ops.quote_name(ApplicationVerification._meta.db_table)
-    with connection.cursor() as django_cursor:
-        cursor: Any = django_cursor.cursor
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        field.get_db_prep_save(field.value_from_object(row), connection)
-                        for field in fields
-                    ]
+        ApplicationVerification.objects.bulk_create(
+            [
+                ApplicationVerification(
+                    application_id=o.application_id,
+                    run=run,
+                    version_id=o.version_id,
+                    evaluated_on=o.at,
+                    eligible=o.eligible,
+                    amount=o.amount,
+                    mismatched=o.mismatched,
+                    has_mismatch=bool(o.mismatched),
+                    changed=o.changed,
                 )
+                for o in outcomes
+            ],
+            batch_size=500,
+        )
+        return
+    # PostgreSQL: one COPY of a CSV written here (booleans as t/f, the list as JSON)
+    path = workdir / "verifications.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        for o in outcomes:
+            writer.writerow(
+                (
+                    o.application_id,
+                    run.pk,
+                    o.version_id,
+                    o.at.isoformat(),
+                    "t" if o.eligible else "f",
+                    o.amount,
+                    json.dumps(o.mismatched),
+                    "t" if o.mismatched else "f",
+                    "t" if o.changed else "f",
+                )
+            )
+    columns = ", ".join(connection.ops.quote_name(name) for name in STORED_COLUMNS)
+    table = connection.ops.quote_name(ApplicationVerification._meta.db_table)
+    with connection.cursor() as django_cursor, path.open("rb") as handle:
+        cursor: Any = django_cursor.cursor
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            while block := handle.read(1 << 16):
+                copy.write(block)
+
+
+# The columns of the CSV that _store writes, in order.
+STORED_COLUMNS = (
+    "application_id",
+    "run_id",
+    "version_id",
+    "evaluated_on",
+    "eligible",
+    "amount",
+    "mismatched",
+    "has_mismatch",
+    "changed",
+)
 
 
 def start_verification(
@@ -291,7 +343,8 @@ def _verify(
     total = sum(len(applicants) for applicants in groups.values())
     if progress is not None:
         progress(0, total)
-    _load_evidence(duck, fund, workdir)
+    keys = list(groups)
+    _load_evidence(duck, fund, [groups[key] for key in keys], workdir)
     # what each outcome is compared with: the run before, else the current evaluation
     current = rules_selectors.current_outcomes(application_selectors.ids_of_fund(fund))
     before = {
@@ -307,11 +360,11 @@ def _verify(
     }
     outcomes: list[Outcome] = []
     statuses: dict[int, str] = {}
-    for (version_id, dated_at), applicants in groups.items():
+    for number, (version_id, dated_at) in enumerate(keys):
+        applicants = groups[version_id, dated_at]
         at = dated_at or applicants[0].at
-        outcomes.extend(
-            _evaluate(duck, rules.documents[version_id], version_id, at, applicants, before)
-        )
+        document = rules.documents[version_id]
+        outcomes.extend(_evaluate(duck, document, version_id, at, number, applicants, before))
         statuses.update((a.id, a.status) for a in applicants)
         if progress is not None:
             progress(len(outcomes), total)
@@ -323,7 +376,7 @@ def _verify(
         and current.get(o.application_id) != (o.eligible, o.amount)
     ]
     with transaction.atomic(durable=True):
-        _store(run, fund, outcomes)
+        _store(run, fund, outcomes, workdir)
         run.status = VerificationRun.Status.DONE
         run.finished_at = timezone.now()
         run.applications = len(outcomes)
