@@ -39,6 +39,8 @@ from django.utils import timezone
 
 from entraide.applications import selectors as application_selectors
 from entraide.audit import services as audit
+from entraide.evidence import columnar
+from entraide.evidence import selectors as evidence_selectors
 from entraide.evidence.imports import SPECS
 from entraide.evidence.models import ApplicationVerification, EvidenceBatch, VerificationRun
 from entraide.evidence.verification import mismatched_aggregates
@@ -172,17 +174,28 @@ def _load_evidence(
     everyone = application_selectors.nirs_of_fund(fund)
     for table in loaders.TABLES:
         spec = SPECS[table.name]
+        # the batches' columnar copies, and the database for the batches without one
+        copies = columnar.available(table.name, evidence_selectors.imported_batch_ids(table.name))
         path = workdir / f"{table.name}.csv"
-        records = spec.model._default_manager.filter(nir__in=everyone).values_list(*spec.fields)
+        records = (
+            spec.model._default_manager.filter(nir__in=everyone)
+            .exclude(batch_id__in=list(copies))
+            .values_list(*spec.fields)
+        )
         _export(records, path)
         # the file's columns in the spec's order, typed as the engine's table
         sql_types = {column.name: column.sql_type for column in table.columns}
+        names = ", ".join(batch.quote(c.name) for c in spec.columns)
         types = ", ".join(f"'{c.name}': '{sql_types[c.name]}'" for c in spec.columns)
+        sources = [
+            f"SELECT {names} FROM read_csv('{path}', header = false, auto_detect = false, "
+            f"columns = {{{types}}})"
+        ]
+        if copies:
+            files = ", ".join(f"'{copy}'" for copy in copies.values())
+            sources.append(f"SELECT {names} FROM read_parquet([{files}])")
         loaders.create_from(
-            duck,
-            table,
-            f"read_csv('{path}', header = false, auto_detect = false, columns = {{{types}}})",
-            name=f"read_{table.name}",
+            duck, table, f"({' UNION ALL BY NAME '.join(sources)})", name=f"read_{table.name}"
         )
         duck.execute(
             f"CREATE TABLE all_{table.name} AS SELECT * FROM read_{table.name} "

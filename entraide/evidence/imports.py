@@ -42,7 +42,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied
-from entraide.evidence import partitions
+from entraide.evidence import columnar, partitions
 from entraide.evidence.models import (
     BenefitRecord,
     CancellationRecord,
@@ -630,6 +630,8 @@ def _copy_new_rows(
                     sent += block.count(b"\n")
                     progress(min(sent, rows), rows)
         partitions.attach(spec.model, batch.pk)
+    names = ", ".join(f"{_quote(c.field_name)} AS {_quote(c.name)}" for c in spec.columns)
+    columnar.write(duck, spec.kind, batch.pk, f"SELECT {names} FROM ({_fresh_sql(spec)})")
     return int(rows)
 
 
@@ -850,6 +852,7 @@ def _import_rows(
 
 
 def _fail_batch(batch: EvidenceBatch, error: BaseException) -> None:
+    columnar.discard(batch.kind, batch.pk)
     with transaction.atomic(durable=True):
         batch.status = EvidenceBatch.Status.FAILED
         batch.finished_at = timezone.now()
@@ -874,6 +877,8 @@ def rollback_batch(*, actor: Any, batch: EvidenceBatch) -> EvidenceBatch:
         model = SPECS[batch.kind].model
         if partitions.partitioned():
             deleted = partitions.drop(model, batch.pk)
+            rolled = (batch.kind, batch.pk)
+            transaction.on_commit(lambda: columnar.discard(*rolled))
         else:
             deleted, _counts = model._default_manager.filter(batch=batch).delete()
         batch.status = EvidenceBatch.Status.ROLLED_BACK

@@ -15,7 +15,9 @@ from entraide.applications.models import Application
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.audit.models import AuditEvent
 from entraide.core.errors import PermissionDenied
-from entraide.evidence import fund_verification
+from entraide.demo.synthetic import make_siret
+from entraide.evidence import columnar, fund_verification, partitions
+from entraide.evidence.imports import import_evidence_file, rollback_batch
 from entraide.evidence.models import ApplicationVerification, VerificationRun
 from entraide.evidence.selectors import person_evidence
 from entraide.evidence.tests.factories import BenefitRecordFactory, EmployerDeclarationFactory
@@ -175,3 +177,39 @@ def test_only_the_fund_s_managers_start_a_verification() -> None:
     admin = FundRoleFactory.create(fund=fund, role=FundRole.Role.OPERATOR_ADMIN).user
     run = fund_verification.start_verification(actor=admin, fund=fund)
     assert run.requested_by == admin
+
+
+def test_imported_records_are_read_from_their_columnar_copy_and_agree(tmp_path) -> None:
+    fund = FundFactory.create()
+    RuleSetVersionFactory.create(rule_set__fund=fund)
+    imported = ApplicationFactory.create(fund=fund, submitted_at=SUBMITTED, declared={"days": 20})
+    loaded = ApplicationFactory.create(fund=fund, submitted_at=SUBMITTED, declared={"days": 3})
+    siret = make_siret(random.Random(3))
+    rows = [
+        f"{imported.nir},{siret},59.11A,2642,CDDU,2019-10-{day:02d},2019-10-{day:02d},8,,100"
+        for day in range(1, 21)
+    ]
+    path = tmp_path / "declarations.csv"
+    path.write_text("\n".join([imports_header(), *rows]) + "\n", encoding="utf-8")
+    batch = import_evidence_file(actor=None, kind="declarations", path=path)
+    EmployerDeclarationFactory.create(nir=loaded.nir, start=dt.date(2019, 11, 4))
+    copy = columnar.path_of("declarations", batch.pk)
+    assert copy.is_file() == partitions.partitioned()  # PostgreSQL imports keep a copy
+
+    run_verification(fund)
+
+    for application in (imported, loaded):
+        verification = ApplicationVerification.objects.get(application=application)
+        assert (verification.eligible, verification.amount, verification.mismatched) == (
+            per_application(application)
+        )
+    assert ApplicationVerification.objects.get(application=imported).eligible
+
+    rollback_batch(actor=None, batch=batch)
+    assert not copy.exists()
+    run_verification(fund)
+    assert not ApplicationVerification.objects.get(application=imported).eligible
+
+
+def imports_header() -> str:
+    return "nir,siret,naf,idcc,contract_type,start,end,hours,cachets,gross_pay"

@@ -1,0 +1,45 @@
+"""A columnar copy (Parquet) of each batch imported on PostgreSQL, for work on whole funds.
+
+Verifying every application of a fund reads the records of all its applicants: millions of
+rows, which DuckDB reads from Parquet many times faster than they come out of the database.
+The copy is written by the import from the rows it stored (the same DuckDB query), put in
+place when the import commits, and removed when the batch is rolled back; the database stays
+the reference, and a batch without a copy (loaded otherwise, or on SQLite) is read from it.
+Columns are those of FORMATS.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+from django.conf import settings
+from django.db import transaction
+
+
+def path_of(kind: str, batch_id: int) -> Path:
+    return Path(settings.EVIDENCE_COLUMNS_DIR) / kind / f"batch-{int(batch_id)}.parquet"
+
+
+def write(duck: duckdb.DuckDBPyConnection, kind: str, batch_id: int, query: str) -> None:
+    """Write the rows of ``query`` as the batch's copy once the current transaction commits
+    (written now beside it, renamed then; a failed import discards it)."""
+    final = path_of(kind, batch_id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    pending = final.with_suffix(".pending")
+    duck.execute(f"COPY ({query}) TO '{pending}' (FORMAT parquet)")
+    transaction.on_commit(lambda: pending.replace(final))
+
+
+def discard(kind: str, batch_id: int) -> None:
+    """Remove the batch's copy (rolled back), or the one a failed import left pending."""
+    final = path_of(kind, batch_id)
+    final.unlink(missing_ok=True)
+    final.with_suffix(".pending").unlink(missing_ok=True)
+
+
+def available(kind: str, batch_ids: Iterable[int]) -> dict[int, Path]:
+    """The copies that exist among these batches'."""
+    paths = {batch_id: path_of(kind, batch_id) for batch_id in batch_ids}
+    return {batch_id: path for batch_id, path in paths.items() if path.is_file()}
