@@ -186,6 +186,10 @@ EVIDENCE_INBOX_DIR = Path(os.environ.get("ENTRAIDE_EVIDENCE_INBOX_DIR", VAR_DIR 
 EVIDENCE_WATCH_DIR = Path(os.environ.get("ENTRAIDE_EVIDENCE_WATCH_DIR", VAR_DIR / "evidence-watch"))
 # DuckDB's memory while it reads and checks an evidence file: beyond, it spills to disk.
 EVIDENCE_IMPORT_MEMORY_LIMIT = os.environ.get("ENTRAIDE_EVIDENCE_IMPORT_MEMORY_LIMIT", "512MB")
+# A columnar (Parquet) copy of each imported batch, which whole-fund verification reads.
+EVIDENCE_COLUMNS_DIR = Path(
+    os.environ.get("ENTRAIDE_EVIDENCE_COLUMNS_DIR", VAR_DIR / "evidence-columns")
+)
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
