@@ -65,6 +65,16 @@ urlpatterns = [
         evidence.person_records,
         name="staff_application_records",
     ),
+    path(
+        "staff/funds/<slug:slug>/verification/",
+        evidence.fund_verification,
+        name="fund_verification",
+    ),
+    path(
+        "staff/funds/<slug:slug>/verification/<int:run_id>/",
+        evidence.fund_verification_run,
+        name="fund_verification_run",
+    ),
     path("staff/funds/<slug:slug>/exports/", review.export_start, name="export_start"),
     path(
         "staff/funds/<slug:slug>/exports/<str:task_id>/", review.export_status, name="export_status"

@@ -38,13 +38,25 @@ def application_of_applicant(user: Any, reference: str) -> Application:
     return get_object_or_404(applications_of_applicant(user), reference=reference)
 
 
+# What the latest verification against the records found (``evidence.ApplicationVerification``).
+CONTRADICTED_BY_RECORDS = "contradicted"
+OUTCOME_CHANGED = "changed"
+RECORDS_FILTERS = {
+    CONTRADICTED_BY_RECORDS: Q(verification__has_mismatch=True),
+    OUTCOME_CHANGED: Q(verification__changed=True),
+}
+
+
 def applications_for_staff(
-    user: Any, fund: Fund, *, status: str | None = None, search: str = ""
+    user: Any, fund: Fund, *, status: str | None = None, search: str = "", records: str = ""
 ) -> QuerySet[Application]:
+    """``records``: one of ``RECORDS_FILTERS``, or empty for every application."""
     require(user, fund, Capability.VIEW_APPLICATIONS)
     queryset = Application.objects.filter(fund=fund)
     if status:
         queryset = queryset.filter(status=status)
+    if records:
+        queryset = queryset.filter(RECORDS_FILTERS[records])
     if search:
         term = search.strip()
         queryset = queryset.filter(
@@ -57,8 +69,10 @@ def applications_for_staff(
 
 
 def application_for_staff(user: Any, fund: Fund, reference: str) -> Application:
+    """With its fund and what the latest verification against the records found."""
     return get_object_or_404(
-        applications_for_staff(user, fund).select_related("fund"), reference=reference
+        applications_for_staff(user, fund).select_related("fund", "verification__run"),
+        reference=reference,
     )
 
 
@@ -184,3 +198,9 @@ def nirs_of_fund(fund: Fund) -> QuerySet[Application, Any]:
 def ids_of_fund(fund: Fund) -> QuerySet[Application, Any]:
     """The ids of a fund's applications, as a sub-query."""
     return Application.objects.filter(fund=fund).values("pk")
+
+
+def fund_ids_of_applicants(nirs: QuerySet[Any, Any]) -> QuerySet[Application, Any]:
+    """The funds having an application of one of these people (a sub-query of NIRs), as a
+    sub-query of distinct fund ids."""
+    return Application.objects.filter(nir__in=nirs).values("fund_id").distinct().order_by()

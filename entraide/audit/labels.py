@@ -29,6 +29,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "evidence.batch_imported": pgettext_lazy("audit action", "Evidence file imported"),
     "evidence.batch_failed": pgettext_lazy("audit action", "Evidence import failed"),
     "evidence.batch_rolled_back": pgettext_lazy("audit action", "Evidence import rolled back"),
+    "evidence.verification_requested": pgettext_lazy(
+        "audit action", "Verification against the records requested"
+    ),
     "evidence.fund_verified": pgettext_lazy(
         "audit action", "Applications verified against the records"
     ),

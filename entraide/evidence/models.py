@@ -224,6 +224,8 @@ class VerificationRun(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The background task doing the work: the run's page shows its progress.
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     applications = models.PositiveIntegerField(_("applications verified"), default=0)

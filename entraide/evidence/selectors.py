@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,19 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from entraide.applications.models import Application
+from entraide.evidence.imports import SPECS
 from entraide.evidence.models import (
+    ApplicationVerification,
     BenefitRecord,
     CancellationRecord,
     EmployerDeclaration,
     EvidenceBatch,
     RightsRecord,
+    VerificationRun,
 )
 from entraide.evidence.permissions import VIEW_BATCHES, require
+from entraide.funds.models import Fund
 from entraide.rules.records import Benefit, Cancellation, Declaration, PersonEvidence, Rights
 
 
@@ -154,3 +160,91 @@ def batch_summary(batch: EvidenceBatch) -> dict[str, Any]:
         "period": [day.isoformat() if day else None for day in period],
         "warnings": batch.warnings,
     }
+
+
+def batch_by_id(batch_id: int) -> EvidenceBatch:
+    return EvidenceBatch.objects.get(pk=batch_id)
+
+
+def nirs_in_batch(batch: EvidenceBatch) -> QuerySet[Any, Any]:
+    """The NIRs of the batch's records, as a sub-query."""
+    return SPECS[batch.kind].model._default_manager.filter(batch=batch).values("nir")
+
+
+# -- verifications of a fund's applications against the records -------------------------------
+# Views reach these after ``funds.selectors.fund_for_staff`` has checked who may see the fund.
+
+VERIFICATION_COUNTS = (
+    "applications",
+    "unreadable",
+    "eligible",
+    "mismatched",
+    "changed",
+    "outdated",
+    "decided_changed",
+)
+
+
+def verification_runs_of(fund: Fund) -> QuerySet[VerificationRun]:
+    """The fund's runs, newest first, with what started them."""
+    return (
+        VerificationRun.objects.filter(fund=fund)
+        .select_related("evidence_batch", "requested_by")
+        .order_by("-started_at", "-pk")
+    )
+
+
+def verification_run_of(fund: Fund, run_id: int) -> VerificationRun:
+    """One of the fund's runs; 404 for another fund's."""
+    return get_object_or_404(verification_runs_of(fund), pk=run_id)
+
+
+def latest_verification(fund: Fund) -> VerificationRun | None:
+    """The fund's latest finished run: the one whose results the applications show."""
+    return verification_runs_of(fund).filter(status=VerificationRun.Status.DONE).first()
+
+
+def verification_run_by_id(run_id: int) -> VerificationRun:
+    return VerificationRun.objects.select_related("fund", "requested_by").get(pk=run_id)
+
+
+def verified_fund_ids() -> QuerySet[VerificationRun, Any]:
+    """The funds whose applications have been verified at least once, as a sub-query."""
+    return VerificationRun.objects.values("fund_id").distinct().order_by()
+
+
+def verification_of(application: Application) -> ApplicationVerification | None:
+    """What the latest run found for the application, if it was verified (no query when the
+    application was read with ``select_related("verification__run")``)."""
+    try:
+        return application.verification
+    except ApplicationVerification.DoesNotExist:
+        return None
+
+
+def verified_outcomes(
+    run: VerificationRun, *, statuses: Iterable[str]
+) -> QuerySet[ApplicationVerification, tuple[int, bool, Decimal]]:
+    """``(application id, eligible, amount)`` on the records, of the run's applications now in
+    one of ``statuses`` (none once a later run has replaced the run's rows)."""
+    return ApplicationVerification.objects.filter(
+        run=run, application__status__in=list(statuses)
+    ).values_list("application_id", "eligible", "amount")
+
+
+def verification_summary(run: VerificationRun) -> dict[str, Any]:
+    """What a run found, as JSON: the verification task's result."""
+    return {
+        "run": run.pk,
+        "status": run.status,
+        **{name: getattr(run, name) for name in VERIFICATION_COUNTS},
+    }
+
+
+def imported_batch_ids(kind: str) -> list[int]:
+    """The batches of a kind whose records are stored (not rolled back, not failed)."""
+    return list(
+        EvidenceBatch.objects.filter(kind=kind, status=EvidenceBatch.Status.DONE).values_list(
+            "pk", flat=True
+        )
+    )

@@ -1,5 +1,6 @@
-"""Loading evidence records, and starting the import of a file sent through the pages or the
-API (the import itself: :mod:`entraide.evidence.imports`)."""
+"""Loading evidence records, starting the import of a file sent through the pages or the API
+(the import itself: :mod:`entraide.evidence.imports`), verifying a fund's applications against
+the records on request (the verification itself: :mod:`entraide.evidence.fund_verification`)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,18 @@ from entraide.applications.models import Application
 from entraide.audit import services as audit
 from entraide.core.errors import PermissionDenied, ValidationFailed
 from entraide.core.tasks import stored_in_transaction
-from entraide.evidence import imports, inbox, permissions
+from entraide.evidence import fund_verification, imports, inbox, partitions, permissions
 from entraide.evidence.models import (
     BenefitRecord,
     CancellationRecord,
     EmployerDeclaration,
     EvidenceBatch,
     RightsRecord,
+    VerificationRun,
 )
 from entraide.evidence.signals import announce_change
-from entraide.evidence.tasks import import_uploaded_evidence
+from entraide.evidence.tasks import enqueue_verification, import_uploaded_evidence
+from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, require
 
 ROW_MODELS: dict[str, type[models.Model]] = {
@@ -58,6 +61,7 @@ def load_evidence_batch(
         if actor is not None and not actor.has_perm("evidence.add_evidencebatch"):
             raise PermissionDenied()
         batch = EvidenceBatch.objects.create(kind=kind, source=source, loaded_by=actor)
+        partitions.ensure(model, batch.pk)
         objects: list[Any] = [model(batch=batch, **_fields(kind, row)) for row in rows]
         model._default_manager.bulk_create(objects, batch_size=2000)
         batch.rows = batch.rows_read = len(objects)
@@ -128,3 +132,18 @@ def start_import(*, actor: Any, kind: str, uploaded_file: UploadedFile | None, s
         # An in-process backend (the tests') imports at once, in transactions of its own.
         task = import_uploaded_evidence.enqueue(*args)
     return str(task.id)
+
+
+def request_verification(*, actor: Any, fund: Fund) -> VerificationRun:
+    """Verify every application of the fund against the records now, in the background (for
+    those who manage the fund); returns the run, whose page follows it."""
+    # The run is created (and the actor's right to manage the fund checked) in a transaction of
+    # its own; the task that verifies it is stored with the request's audit event.
+    run = fund_verification.start_verification(actor=actor, fund=fund)
+    with transaction.atomic(durable=True):
+        enqueue_verification(run)
+        audit.record(
+            actor=actor, action="evidence.verification_requested", obj=run, fund_id=fund.pk
+        )
+    run.refresh_from_db()  # the in-process backend (the tests') has verified it already
+    return run

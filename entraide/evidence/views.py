@@ -1,5 +1,6 @@
 """Staff pages of the evidence: what the fund's records say about one applicant; the imports of
-evidence files (the batches, sending a file and following its import, rolling a batch back)."""
+evidence files (the batches, sending a file and following its import, rolling a batch back); the
+verification of a fund's applications against the records (its runs, starting one)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from entraide.core.progress import progress_of
 from entraide.core.tasks_lookup import task_result_or_404
 from entraide.evidence import imports, permissions, presenters, selectors, services
 from entraide.evidence.forms import EvidenceImportForm
-from entraide.evidence.models import EvidenceBatch
+from entraide.evidence.models import EvidenceBatch, VerificationRun
 from entraide.evidence.tasks import import_uploaded_evidence
 from entraide.funds import selectors as fund_selectors
-from entraide.funds.permissions import Capability
+from entraide.funds.permissions import Capability, has_capability
 
 
 @login_required
@@ -163,3 +164,56 @@ def batch_rollback(request: HttpRequest, batch_id: int) -> HttpResponse:
             _("Batch %(id)s was rolled back: its records are deleted.") % {"id": batch.pk},
         )
     return redirect("evidence_batch", batch_id=batch.pk)
+
+
+# -- verification of a fund's applications against the records --------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fund_verification(request: HttpRequest, slug: str) -> HttpResponse:
+    """The latest run's findings and every run, for the fund's staff; its POST verifies every
+    application now (for those who manage the fund)."""
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
+    can_verify = has_capability(request.user, fund, Capability.MANAGE_FUND)
+    if request.method == "POST":
+        if not can_verify:
+            raise PermissionDenied()
+        run = services.request_verification(actor=request.user, fund=fund)
+        return redirect("fund_verification_run", slug=fund.slug, run_id=run.pk)
+    runs = selectors.verification_runs_of(fund)
+    page = Paginator(runs, settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "evidence/fund_verification.html",
+        {
+            "fund": fund,
+            "page": page,
+            "latest": selectors.latest_verification(fund),
+            "can_verify": can_verify,
+            "can_view_batches": request.user.has_perm(permissions.VIEW_BATCHES),
+        },
+    )
+
+
+@login_required
+@require_safe
+def fund_verification_run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """One run: its progress while it runs (the page follows it by itself), then what it
+    found, with links to the applications concerned while its results are the latest."""
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
+    run = selectors.verification_run_of(fund, run_id)
+    running = run.status == VerificationRun.Status.RUNNING
+    latest = None if running else selectors.latest_verification(fund)
+    return render(
+        request,
+        "evidence/verification_run.html",
+        {
+            "fund": fund,
+            "run": run,
+            "running": running,
+            "progress": progress_of(run.task_id) if running and run.task_id else None,
+            "is_latest": latest is not None and latest.pk == run.pk,
+            "can_view_batches": request.user.has_perm(permissions.VIEW_BATCHES),
+        },
+    )

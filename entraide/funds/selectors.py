@@ -43,6 +43,11 @@ def fund_by_id(fund_id: int) -> Fund:
     return Fund.objects.get(pk=fund_id)
 
 
+def funds_with_ids(ids: QuerySet[Any, Any]) -> QuerySet[Fund]:
+    """The funds whose ids a sub-query gives, in the order they were created."""
+    return Fund.objects.filter(pk__in=ids).order_by("pk")
+
+
 def lock_fund(fund_id: int) -> Fund:
     """Lock the fund row for the rest of the transaction: budget checks queue up behind it."""
     return Fund.objects.select_for_update().get(pk=fund_id)

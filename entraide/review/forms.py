@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from entraide.applications.models import Application
+from entraide.applications.selectors import CONTRADICTED_BY_RECORDS, OUTCOME_CHANGED
 from entraide.core.forms import AccessibleForm
 from entraide.core.money import format_money
 from entraide.review.models import Decision
@@ -59,6 +60,15 @@ class ApplicationFilterForm(forms.Form):
         label=_("Status"),
         required=False,
         choices=[("", _("All statuses")), *Application.Status.choices],
+    )
+    records = forms.ChoiceField(
+        label=_("Records"),
+        required=False,
+        choices=[
+            ("", _("All applications")),
+            (CONTRADICTED_BY_RECORDS, _("Answers contradicted by the records")),
+            (OUTCOME_CHANGED, _("Outcome changed at the last verification")),
+        ],
     )
     q = forms.CharField(
         label=_("Search"),

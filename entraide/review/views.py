@@ -57,6 +57,9 @@ def fund_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "left": fund.budget - committed,
             "capabilities": granted,
             "activity": activity,
+            "verification": evidence_selectors.latest_verification(fund)
+            if Capability.VIEW_APPLICATIONS in granted
+            else None,
         },
     )
 
@@ -66,12 +69,13 @@ def fund_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 def application_list(request: HttpRequest, slug: str) -> HttpResponse:
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
     filters = ApplicationFilterForm(request.GET or None)
-    status, search = "", ""
+    status, search, records = "", "", ""
     if filters.is_valid():
         status, search = filters.cleaned_data["status"], filters.cleaned_data["q"]
+        records = filters.cleaned_data["records"]
     applications = application_selectors.applications_for_staff(
-        request.user, fund, status=status or None, search=search
-    )
+        request.user, fund, status=status or None, search=search, records=records
+    ).select_related("verification")  # each row says what the last verification found
     page = Paginator(applications, settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -156,6 +160,7 @@ def _render_detail(
             "verification": application_verification(
                 application, evaluation=evaluation, language=language
             ),
+            "verified": evidence_selectors.verification_of(application),
             "declarations": evidence_selectors.declarations_for(application.nir),
             "rights": evidence_selectors.rights_for(application.nir),
             "benefits": evidence_selectors.benefits_for(application.nir),

@@ -23,9 +23,9 @@ from entraide.applications.models import Application, ApplicationDocument
 from entraide.applications.tasks import export_fund_applications
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
-from entraide.evidence.models import EvidenceBatch
+from entraide.evidence.models import EvidenceBatch, VerificationRun
 from entraide.evidence.tasks import import_uploaded_evidence
-from entraide.evidence.tests.factories import EvidenceBatchFactory
+from entraide.evidence.tests.factories import EvidenceBatchFactory, VerificationRunFactory
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.intake.models import PartnerToken
@@ -118,6 +118,15 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
     ("post",   "staff_application_records",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Verification against the records: every role of the fund sees it; the operator admin
+    # starts one and is sent to its page, the others are refused.
+    ("get",    "fund_verification",  (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "fund_verification",  (IN,  NO,  NO,  NO,  GO,  NO,  NO,  NO,  NO,  NF,  NF)),
+    ("delete", "fund_verification",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "fund_verification_run",
+                                     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "fund_verification_run",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("post",   "export_start",       (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  GO,  NF,  NF)),
     ("get",    "export_start",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "export_status",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  OK,  NF,  NF)),
@@ -201,6 +210,7 @@ class World:
     draft: RuleSetVersion = field(init=False)
     token: PartnerToken = field(init=False)
     batch: EvidenceBatch = field(init=False)
+    verification_run: VerificationRun = field(init=False)
     actors: dict[str, User | None] = field(init=False)
     _export_task_id: str = field(init=False, default="")
     _reevaluation_task_id: str = field(init=False, default="")
@@ -247,6 +257,9 @@ class World:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text("line,column,code,message\n", encoding="utf-8")
         EvidenceBatch.objects.filter(pk=self.batch.pk).update(error_report=str(report))
+        self.verification_run = VerificationRunFactory.create(
+            fund=self.fund, evidence_batch=self.batch
+        )
 
     @property
     def export_task_id(self) -> str:
@@ -306,6 +319,8 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "fund_dashboard": lambda w: {"slug": w.fund.slug},
     "application_list": lambda w: {"slug": w.fund.slug},
     "staff_application": lambda w: {"slug": w.fund.slug, "reference": w.application.reference},
+    "fund_verification": lambda w: {"slug": w.fund.slug},
+    "fund_verification_run": lambda w: {"slug": w.fund.slug, "run_id": w.verification_run.pk},
     "export_start": lambda w: {"slug": w.fund.slug},
     "export_status": lambda w: {"slug": w.fund.slug, "task_id": w.export_task_id},
     "export_download": lambda w: {"slug": w.fund.slug, "task_id": w.export_task_id},
