@@ -258,14 +258,21 @@ class ApplicationVerification(models.Model):
         on_delete=models.CASCADE,
         related_name="verification",
     )
+    # A run writes a row per application in one COPY: the run and the version it names exist
+    # (the run wrote them), and checking each row against them at commit would cost seconds.
     run = models.ForeignKey(
-        VerificationRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="+"
+        VerificationRun,
+        verbose_name=_("run"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     version = models.ForeignKey(
         "rules.RuleSetVersion",
         verbose_name=_("rule version"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
     )
     evaluated_on = models.DateField(_("evaluation date"))
     eligible = models.BooleanField(_("eligible on the records"))
