@@ -23,13 +23,17 @@ def path_of(kind: str, batch_id: int) -> Path:
 
 
 def write(duck: duckdb.DuckDBPyConnection, kind: str, batch_id: int, query: str) -> None:
-    """Write the rows of ``query`` as the batch's copy once the current transaction commits
-    (written now beside it, renamed then; a failed import discards it)."""
+    """Write the rows of ``query`` beside the batch's copy, pending until
+    :func:`keep_on_commit` (a failed import discards it)."""
     final = path_of(kind, batch_id)
     final.parent.mkdir(parents=True, exist_ok=True)
-    pending = final.with_suffix(".pending")
-    duck.execute(f"COPY ({query}) TO '{pending}' (FORMAT parquet)")
-    transaction.on_commit(lambda: pending.replace(final))
+    duck.execute(f"COPY ({query}) TO '{final.with_suffix('.pending')}' (FORMAT parquet)")
+
+
+def keep_on_commit(kind: str, batch_id: int) -> None:
+    """Make the pending copy the batch's once the current transaction commits."""
+    final = path_of(kind, batch_id)
+    transaction.on_commit(lambda: final.with_suffix(".pending").replace(final))
 
 
 def discard(kind: str, batch_id: int) -> None:

@@ -29,6 +29,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -614,7 +615,11 @@ def _copy_new_rows(
                 f"INSERT INTO skipped SELECT line FROM checked JOIN stored USING ({_keys(spec)}) "
                 f"WHERE valid"
             )
-        (rows,) = duck.execute(f"SELECT count(*) FROM ({_fresh_sql(spec)})").fetchall()[0]
+        (valid, skipped) = duck.execute(
+            "SELECT (SELECT count(*) FROM checked WHERE valid), "
+            "(SELECT count(DISTINCT line) FROM skipped)"
+        ).fetchall()[0]
+        rows = valid - skipped
         partition = partitions.create_detached(spec.model, batch.pk)
         columns = _columns(spec, ("batch", *spec.fields))
         sent = 0
@@ -629,9 +634,14 @@ def _copy_new_rows(
                 if progress is not None:
                     sent += block.count(b"\n")
                     progress(min(sent, rows), rows)
-        partitions.attach(spec.model, batch.pk)
-    names = ", ".join(f"{_quote(c.field_name)} AS {_quote(c.name)}" for c in spec.columns)
-    columnar.write(duck, spec.kind, batch.pk, f"SELECT {names} FROM ({_fresh_sql(spec)})")
+        # DuckDB writes the columnar copy while PostgreSQL builds the indexes.
+        names = ", ".join(f"{_quote(c.field_name)} AS {_quote(c.name)}" for c in spec.columns)
+        copy_query = f"SELECT {names} FROM ({_fresh_sql(spec)})"
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            copied = pool.submit(columnar.write, duck, spec.kind, batch.pk, copy_query)
+            partitions.attach(spec.model, batch.pk)
+            copied.result()
+        columnar.keep_on_commit(spec.kind, batch.pk)
     return int(rows)
 
 
@@ -776,10 +786,15 @@ def _find_repeated_keys(duck: duckdb.DuckDBPyConnection, spec: Spec) -> None:
     """The table ``skipped``: the lines of valid rows whose natural key an earlier line of the
     file has (the first one stays); the caller adds the rows whose key is stored already."""
     keys = _keys(spec)
+    # Grouping one hash of the key first is much cheaper than grouping the key's columns;
+    # only the rows whose hash repeats are grouped by their key (hashes may collide).
     duck.execute(
-        f"CREATE TEMP TABLE skipped AS SELECT line FROM checked JOIN ("
-        f"SELECT {keys}, min(line) AS first FROM checked WHERE valid GROUP BY {keys} "
-        f"HAVING count(*) > 1) USING ({keys}) WHERE valid AND line <> first"
+        f"CREATE TEMP TABLE skipped AS WITH repeated_hashes AS ("
+        f"SELECT hash({keys}) AS h FROM checked WHERE valid GROUP BY h HAVING count(*) > 1), "
+        f"repeated AS (SELECT {keys}, min(line) AS first FROM checked WHERE valid "
+        f"AND hash({keys}) IN (SELECT h FROM repeated_hashes) GROUP BY {keys} "
+        f"HAVING count(*) > 1) "
+        f"SELECT line FROM checked JOIN repeated USING ({keys}) WHERE valid AND line <> first"
     )
 
 
