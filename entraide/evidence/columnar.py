@@ -33,7 +33,9 @@ def write(duck: duckdb.DuckDBPyConnection, kind: str, batch_id: int, query: str)
 def keep_on_commit(kind: str, batch_id: int) -> None:
     """Make the pending copy the batch's once the current transaction commits."""
     final = path_of(kind, batch_id)
-    transaction.on_commit(lambda: final.with_suffix(".pending").replace(final))
+    # robust: a file that cannot be renamed must not turn the committed import into a failure
+    # (without its copy, the verification reads the batch from the database).
+    transaction.on_commit(lambda: final.with_suffix(".pending").replace(final), robust=True)
 
 
 def discard(kind: str, batch_id: int) -> None:

@@ -294,7 +294,9 @@ def _problem_sql(column: Column, value: str) -> str:
         case "date":
             return (
                 f"CASE WHEN NOT regexp_full_match({value}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
-                f"OR TRY_CAST({value} AS DATE) IS NULL THEN 'invalid_date' END"
+                # DuckDB reads year 0 as 1 BC, which neither Python nor PostgreSQL would take
+                f"OR COALESCE(TRY_CAST({value} AS DATE) < DATE '0001-01-01', TRUE) "
+                f"THEN 'invalid_date' END"
             )
         case "decimal" | "integer":
             fraction = "(\\.[0-9]{1,2})?" if column.check == "decimal" else ""
@@ -608,8 +610,10 @@ def _copy_new_rows(
                 for name in spec.key
             )
             duck.execute(
+                # PostgreSQL writes an empty text as "" and NULL as nothing: "" stays ''.
                 f"CREATE TEMP TABLE stored AS SELECT * FROM read_csv({_literal(str(stored))}, "
-                f"header = false, auto_detect = false, columns = {{{types}}})"
+                f"header = false, auto_detect = false, allow_quoted_nulls = false, "
+                f"columns = {{{types}}})"
             )
             duck.execute(
                 f"INSERT INTO skipped SELECT line FROM checked JOIN stored USING ({_keys(spec)}) "
@@ -678,10 +682,14 @@ def _create_new_rows(
     return inserted
 
 
+def _error_report_path(batch: EvidenceBatch) -> Path:
+    return Path(settings.EXPORTS_DIR) / "evidence" / f"batch-{batch.pk}-errors.csv"
+
+
 def _write_error_report(duck: duckdb.DuckDBPyConnection, spec: Spec, batch: EvidenceBatch) -> str:
     """The CSV of bad rows (line, column, code, message in the active language), in line order
     and, within a line, in column order; written by DuckDB."""
-    path = Path(settings.EXPORTS_DIR) / "evidence" / f"batch-{batch.pk}-errors.csv"
+    path = _error_report_path(batch)
     path.parent.mkdir(parents=True, exist_ok=True)
     duck.execute("CREATE TEMP TABLE messages (code VARCHAR, message VARCHAR)")
     duck.executemany(
@@ -868,6 +876,7 @@ def _import_rows(
 
 def _fail_batch(batch: EvidenceBatch, error: BaseException) -> None:
     columnar.discard(batch.kind, batch.pk)
+    _error_report_path(batch).unlink(missing_ok=True)
     with transaction.atomic(durable=True):
         batch.status = EvidenceBatch.Status.FAILED
         batch.finished_at = timezone.now()
@@ -893,7 +902,7 @@ def rollback_batch(*, actor: Any, batch: EvidenceBatch) -> EvidenceBatch:
         if partitions.partitioned():
             deleted = partitions.drop(model, batch.pk)
             rolled = (batch.kind, batch.pk)
-            transaction.on_commit(lambda: columnar.discard(*rolled))
+            transaction.on_commit(lambda: columnar.discard(*rolled), robust=True)
         else:
             deleted, _counts = model._default_manager.filter(batch=batch).delete()
         batch.status = EvidenceBatch.Status.ROLLED_BACK

@@ -62,7 +62,10 @@ def watch(
         time.sleep(interval)
         now = look(folder)
         for name in sorted(name for name, signature in now.items() if seen.get(name) == signature):
-            tell(process(folder, name))
+            try:
+                tell(process(folder, name))
+            except OSError:  # gone meanwhile (deleted, or taken by another watcher): go on
+                logger.warning("evidence watch: %s could not be moved", name)
         if once:
             return
         seen = now

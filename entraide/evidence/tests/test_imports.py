@@ -429,3 +429,23 @@ def test_the_pipe_to_postgresql_ends_when_duckdb_fails_or_the_reader_stops(tmp_p
         stop_reading_early()
     with imports._piped(duck, "SELECT n FROM numbers ORDER BY n", tmp_path / "c") as handle:
         assert handle.read().splitlines()[-1] == b"299999"
+
+
+def test_a_date_before_year_one_is_a_rejected_line_not_a_failed_import(tmp_path):
+    path = write(
+        tmp_path / "d.csv", f"{HEADER}\n{declaration()}\n{declaration(start='0000-01-01')}\n"
+    )
+    batch = run_import("declarations", path)
+    assert (batch.status, batch.rows, batch.rows_rejected) == (EvidenceBatch.Status.DONE, 1, 1)
+    with open(batch.error_report, encoding="utf-8") as handle:
+        assert "3,start,invalid_date" in handle.read()
+
+
+def test_cancellations_without_an_employer_are_duplicates_when_imported_again(tmp_path):
+    header = "nir,siret,date,cachets,signed_on"
+    first = write(tmp_path / "a.csv", f"{header}\n{NIR},,2020-04-01,1,\n")
+    again = write(tmp_path / "b.csv", f"{header}\n{NIR},,2020-04-01,2,\n{NIR},,2020-04-02,1,\n")
+    run_import("cancellations", first)
+    batch = run_import("cancellations", again)
+    assert (batch.rows, batch.rows_duplicate) == (1, 1)
+    assert CancellationRecord.objects.count() == 2
