@@ -31,7 +31,7 @@ from entraide.applications.models import Application
 from entraide.core.money import format_money
 from entraide.demo.synthetic import make_iban, make_nir
 from entraide.funds.models import Fund
-from entraide.funds.services import grant_fund_role
+from entraide.funds.services import create_fund, grant_fund_role
 from entraide.review.models import Decision
 
 pytestmark = pytest.mark.browser
@@ -133,6 +133,27 @@ class Visit:
 
     def close(self) -> None:
         self.context.close()
+
+
+def operator_with_open_fund(
+    prefix: str, lang: str, standard_amount: Decimal = Decimal("500.00")
+) -> tuple[Any, Fund]:
+    """A fund operator (password PASSWORD) and the fund they opened three days ago."""
+    today = dt.date.today()
+    operator = create_account(
+        actor=None, email=f"{prefix}-{lang}@example.org", password=PASSWORD, fund_operator=True
+    )
+    fund = create_fund(
+        actor=operator,
+        name=f"{prefix.capitalize()} fund {lang}",
+        slug=f"{prefix}-{lang}",
+        currency="EUR",
+        budget=Decimal("1000.00"),
+        standard_amount=standard_amount,
+        opens_on=today - dt.timedelta(days=3),
+        closes_on=today + dt.timedelta(days=30),
+    )
+    return operator, fund
 
 
 def status_text(visit: Visit) -> str:

@@ -15,12 +15,15 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from entraide.accounts.services import create_account
 from entraide.applications.models import Application
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.audit.models import AuditEvent
 from entraide.core.tests.conftest import allow_async_unsafe, browser  # noqa: F401 (fixtures)
-from entraide.core.tests.test_browser_end_to_end import PASSWORD, SCREENSHOT_DIR, Visit
+from entraide.core.tests.test_browser_end_to_end import (
+    SCREENSHOT_DIR,
+    Visit,
+    operator_with_open_fund,
+)
 from entraide.evidence.presenters import (
     CHART_LEFT,
     CHART_TOP,
@@ -40,7 +43,6 @@ from entraide.evidence.tests.factories import (
     RightsRecordFactory,
 )
 from entraide.funds.models import FundRole
-from entraide.funds.services import create_fund
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.rules.aggregates import compute
 from entraide.rules.document import Aggregate, Window
@@ -416,20 +418,7 @@ def test_a_reviewer_opens_the_records_from_the_application_and_the_page_is_acces
     live_server: Any,
 ) -> None:
     audited: list[str] = []
-    today = dt.date.today()
-    operator = create_account(
-        actor=None, email=f"records-{lang}@example.org", password=PASSWORD, fund_operator=True
-    )
-    fund = create_fund(
-        actor=operator,
-        name=f"Records fund {lang}",
-        slug=f"records-{lang}",
-        currency="EUR",
-        budget=Decimal("1000.00"),
-        standard_amount=Decimal("500.00"),
-        opens_on=today - dt.timedelta(days=3),
-        closes_on=today + dt.timedelta(days=30),
-    )
+    operator, fund = operator_with_open_fund("records", lang)
     application = ApplicationFactory.create(fund=fund)
     on_file(application)
     RightsRecordFactory.create(

@@ -16,11 +16,14 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from entraide.accounts.services import create_account
 from entraide.applications.models import Application
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.core.tests.conftest import allow_async_unsafe, browser  # noqa: F401 (fixtures)
-from entraide.core.tests.test_browser_end_to_end import PASSWORD, SCREENSHOT_DIR, Visit
+from entraide.core.tests.test_browser_end_to_end import (
+    SCREENSHOT_DIR,
+    Visit,
+    operator_with_open_fund,
+)
 from entraide.evidence.tests.factories import BenefitRecordFactory, EmployerDeclarationFactory
 from entraide.evidence.verification import (
     AggregateComparison,
@@ -30,7 +33,6 @@ from entraide.evidence.verification import (
     mismatched_aggregates,
 )
 from entraide.funds.models import Fund, FundRole
-from entraide.funds.services import create_fund
 from entraide.funds.tests.factories import FundRoleFactory
 from entraide.rules import aggregates
 from entraide.rules.declared import clean_answers
@@ -613,20 +615,7 @@ def test_a_reviewer_goes_from_the_badge_to_the_contract_lines_and_the_page_is_ac
     live_server: Any,
 ) -> None:
     audited: list[str] = []
-    today = dt.date.today()
-    operator = create_account(
-        actor=None, email=f"verify-{lang}@example.org", password=PASSWORD, fund_operator=True
-    )
-    fund = create_fund(
-        actor=operator,
-        name=f"Verified fund {lang}",
-        slug=f"verified-{lang}",
-        currency="EUR",
-        budget=Decimal("1000.00"),
-        standard_amount=Decimal("500.00"),
-        opens_on=today - dt.timedelta(days=3),
-        closes_on=today + dt.timedelta(days=30),
-    )
+    operator, fund = operator_with_open_fund("verified", lang)
     application = applicant_with_records(declared_days=14, contracts=3, fund=fund)
 
     visit = Visit(browser, live_server.url, lang, audited)

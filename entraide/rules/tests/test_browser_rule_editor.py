@@ -15,9 +15,14 @@ import pytest
 from entraide.accounts.services import create_account
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.core.tests.conftest import allow_async_unsafe, browser  # noqa: F401 (fixtures)
-from entraide.core.tests.test_browser_end_to_end import PASSWORD, SCREENSHOT_DIR, Visit
+from entraide.core.tests.test_browser_end_to_end import (
+    PASSWORD,
+    SCREENSHOT_DIR,
+    Visit,
+    operator_with_open_fund,
+)
 from entraide.evidence.tests.factories import EmployerDeclarationFactory
-from entraide.funds.services import create_fund, grant_fund_role
+from entraide.funds.services import grant_fund_role
 from entraide.rules.models import ApplicationEvaluation, RuleSetVersion
 
 pytestmark = pytest.mark.browser
@@ -37,20 +42,8 @@ def test_an_operator_writes_previews_and_publishes_rules(
     live_server: Any,
 ) -> None:
     audited: list[str] = []
+    operator, fund = operator_with_open_fund("rules", lang, Decimal("600.00"))
     today = dt.date.today()
-    operator = create_account(
-        actor=None, email=f"rules-{lang}@example.org", password=PASSWORD, fund_operator=True
-    )
-    fund = create_fund(
-        actor=operator,
-        name=f"Rules fund {lang}",
-        slug=f"rules-{lang}",
-        currency="EUR",
-        budget=Decimal("1000.00"),
-        standard_amount=Decimal("600.00"),
-        opens_on=today - dt.timedelta(days=3),
-        closes_on=today + dt.timedelta(days=30),
-    )
     worked, idle = ApplicationFactory.create_batch(2, fund=fund)
     EmployerDeclarationFactory.create(
         nir=worked.nir,
