@@ -1,17 +1,20 @@
 """Importing one evidence file (FORMATS.md: declarations, rights, benefits, cancellations).
 
 The file (CSV: UTF-8, header, ``,``; or Parquet with the same columns) is read by DuckDB, never
-whole into Python: DuckDB holds it (spilling to disk beyond its memory limit), validates every
-row in SQL and hands the valid rows over in chunks, which go to the database by ``COPY`` on
-PostgreSQL and ``bulk_create`` elsewhere. Each bad row is reported with its line (1 = the header,
-the first data row = 2; a quoted value spanning lines is still one line, as DuckDB counts
-records; in Parquet, row *n* is reported as line *n + 1*, as if the file were CSV), the column
-and a stable code with a translated message, in a CSV error report beside the exports.
+whole into Python: DuckDB holds it (spilling to disk beyond its memory limit) and validates every
+row in SQL (:func:`create_checked`; the costly checks once per distinct value). Each bad row is
+reported with its line (1 = the header, the first data row = 2; a quoted value spanning lines is
+still one line, as DuckDB counts records; in Parquet, row *n* is reported as line *n + 1*, as if
+the file were CSV), the column and a stable code with a translated message, in a CSV error
+report beside the exports. The valid rows go to the database: on PostgreSQL, sorted by NIR,
+through a pipe into ``COPY`` of the batch's own partition (:mod:`entraide.evidence.partitions`),
+with a Parquet copy for whole-fund work (:mod:`entraide.evidence.columnar`); elsewhere by
+``bulk_create`` in chunks.
 
 Idempotency: a batch keeps the file's SHA-256, and a file already imported for a kind is refused
 (:class:`AlreadyImported`, naming the batch); within and across files, a row whose natural key
-(``NATURAL_KEYS``) is already stored counts as a duplicate and is not stored again. The first
-row stays: a later row with the same key but other values (a correction) is a duplicate too.
+(``Spec.key``) is already stored counts as a duplicate and is not stored again. The first row
+stays: a later row with the same key but other values (a correction) is a duplicate too.
 
 The NIR and SIRET checks are SQL versions of python-stdnum's ``fr.nir`` and ``fr.siret``
 (same normalisation, same key/Luhn rules, La Poste's SIRETs included); ``test_imports`` proves
