@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from entraide.applications import selectors as application_selectors
 from entraide.audit import services as audit
+from entraide.core.copying import copy_from, copy_to, psycopg_cursor
 from entraide.evidence import columnar
 from entraide.evidence import selectors as evidence_selectors
 from entraide.evidence.imports import SPECS
@@ -139,11 +140,8 @@ def _export(queryset: QuerySet[Any, Any], path: Path) -> None:
     """Write the rows of a ``values_list`` query as CSV (no header; NULL as nothing)."""
     if connection.vendor == "postgresql":
         sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-        with connection.cursor() as django_cursor, path.open("wb") as out:
-            cursor: Any = django_cursor.cursor  # psycopg's own cursor, which has copy()
-            with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
-                for data in copy:
-                    out.write(data)
+        with psycopg_cursor() as cursor:
+            copy_to(cursor, f"COPY ({sql}) TO STDOUT (FORMAT csv)", path, params)
         return
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
@@ -291,11 +289,8 @@ def _store(run: VerificationRun, fund: Fund, outcomes: list[Outcome], workdir: P
             )
     columns = ", ".join(connection.ops.quote_name(name) for name in STORED_COLUMNS)
     table = connection.ops.quote_name(ApplicationVerification._meta.db_table)
-    with connection.cursor() as django_cursor, path.open("rb") as handle:
-        cursor: Any = django_cursor.cursor
-        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            while block := handle.read(1 << 16):
-                copy.write(block)
+    with psycopg_cursor() as cursor, path.open("rb") as handle:
+        copy_from(cursor, f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)", handle)
 
 
 # The columns of the CSV that _store writes, in order.

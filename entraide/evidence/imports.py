@@ -45,6 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
+from entraide.core.copying import BLOCK_BYTES, copy_from, copy_to, psycopg_cursor
 from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied
 from entraide.evidence import columnar, partitions
 from entraide.evidence.models import (
@@ -57,7 +58,6 @@ from entraide.evidence.models import (
 from entraide.evidence.signals import announce_change
 
 CHUNK_ROWS = 5000  # valid rows per round trip to the database (and per NIR look-up)
-COPY_BLOCK_BYTES = 1 << 20
 Progress = Callable[[int, int], None]  # told (rows handled so far, rows in the file)
 
 # -- the checks, in SQL ------------------------------------------------------------------------
@@ -559,7 +559,7 @@ def _piped(duck: duckdb.DuckDBPyConnection, query: str, directory: Path) -> Iter
         try:
             yield handle
         finally:
-            while handle.read(COPY_BLOCK_BYTES):  # a reader that stopped early: let DuckDB end
+            while handle.read(BLOCK_BYTES):  # a reader that stopped early: let DuckDB end
                 pass
             writer.join()
     if failure:
@@ -578,8 +578,7 @@ def _copy_new_rows(
     built in one pass), into the batch's partition (:mod:`entraide.evidence.partitions`).
     Returns the number of rows written."""
     table = _quote(spec.model._meta.db_table)
-    with connection.cursor() as django_cursor:
-        cursor: Any = django_cursor.cursor  # psycopg's own cursor, which has copy()
+    with psycopg_cursor() as cursor:
         # One import of a kind writes at a time: the stored keys read here stay true until it
         # commits.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"evidence.{spec.kind}"])
@@ -589,22 +588,15 @@ def _copy_new_rows(
             f"(FORMAT csv, HEADER false)"
         )
         cursor.execute("CREATE TEMP TABLE evidence_people (nir varchar(15)) ON COMMIT DROP")
-        with (
-            cursor.copy("COPY evidence_people FROM STDIN (FORMAT csv)") as copy,
-            people.open("rb") as handle,
-        ):
-            while block := handle.read(COPY_BLOCK_BYTES):
-                copy.write(block)
+        with people.open("rb") as nirs:
+            copy_from(cursor, "COPY evidence_people FROM STDIN (FORMAT csv)", nirs)
         stored = workdir / "stored.csv"
-        with (
-            cursor.copy(
-                f"COPY (SELECT {_columns(spec, spec.key)} FROM {table} WHERE nir IN "
-                f"(SELECT nir FROM evidence_people)) TO STDOUT (FORMAT csv)"
-            ) as copy,
-            stored.open("wb") as out,
-        ):
-            for data in copy:
-                out.write(data)
+        copy_to(
+            cursor,
+            f"COPY (SELECT {_columns(spec, spec.key)} FROM {table} WHERE nir IN "
+            f"(SELECT nir FROM evidence_people)) TO STDOUT (FORMAT csv)",
+            stored,
+        )
         cursor.execute("DROP TABLE evidence_people")
         if stored.stat().st_size:
             checks = {c.field_name: c.check for c in spec.columns}
@@ -630,17 +622,16 @@ def _copy_new_rows(
         partition = partitions.create_detached(spec.model, batch.pk)
         columns = _columns(spec, ("batch", *spec.fields))
         sent = 0
-        with (
-            _piped(
-                duck, f"SELECT {batch.pk}, * FROM ({_fresh_sql(spec)}) ORDER BY nir", workdir
-            ) as handle,
-            cursor.copy(f"COPY {partition} ({columns}) FROM STDIN (FORMAT csv)") as copy,
-        ):
-            while block := handle.read(COPY_BLOCK_BYTES):
-                copy.write(block)
-                if progress is not None:
-                    sent += block.count(b"\n")
-                    progress(min(sent, rows), rows)
+
+        def tell(block: bytes) -> None:
+            nonlocal sent
+            if progress is not None:
+                sent += block.count(b"\n")
+                progress(min(sent, rows), rows)
+
+        fresh_sorted = f"SELECT {batch.pk}, * FROM ({_fresh_sql(spec)}) ORDER BY nir"
+        with _piped(duck, fresh_sorted, workdir) as handle:
+            copy_from(cursor, f"COPY {partition} ({columns}) FROM STDIN (FORMAT csv)", handle, tell)
         # DuckDB writes the columnar copy while PostgreSQL builds the indexes.
         names = ", ".join(f"{_quote(c.field_name)} AS {_quote(c.name)}" for c in spec.columns)
         copy_query = f"SELECT {names} FROM ({_fresh_sql(spec)})"
