@@ -79,6 +79,10 @@ class Application(models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"))
     status_changed_at = models.DateTimeField(_("status changed at"))
+    # The review clock stops while the fund waits for the applicant (information requested):
+    # the time already waited, and since when it is stopped.
+    clock_paused_seconds = models.PositiveBigIntegerField(_("time paused (seconds)"), default=0)
+    clock_paused_since = models.DateTimeField(_("clock paused since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("application")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -28,7 +29,9 @@ class Fund(models.Model):
         related_name="funds",
     )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
-    budget = models.DecimalField(_("budget"), max_digits=14, decimal_places=2)
+    # The budget the fund opened with (its first ledger credit); what it holds now, with its
+    # top-ups and awards, is the ledger's (BudgetEntry).
+    budget = models.DecimalField(_("initial budget"), max_digits=14, decimal_places=2)
     standard_amount = models.DecimalField(_("standard grant"), max_digits=14, decimal_places=2)
     opens_on = models.DateField(_("applications open on"))
     closes_on = models.DateField(_("applications close on"))
@@ -46,6 +49,34 @@ class Fund(models.Model):
     privacy_notice_en = models.TextField(_("privacy notice (English)"), blank=True)
     operator_name = models.CharField(_("operator"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail address"), blank=True)
+
+    class AwardOrder(models.TextChoices):
+        REVIEW = "review", pgettext_lazy("award order", "In the order of approval")
+        SUBMISSION = (
+            "submission",
+            pgettext_lazy("award order", "First come, first served (by submission time)"),
+        )
+
+    award_order = models.CharField(
+        _("awards are funded"),
+        max_length=20,
+        choices=AwardOrder.choices,
+        default=AwardOrder.REVIEW,
+        help_text=_(
+            "When the budget runs out, approved applications wait in this order for a top-up."
+        ),
+    )
+    second_approval_above = models.DecimalField(
+        _("second approval above"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "An approval of more than this amount needs a second person with the approver "
+            "role. Empty: only overrides of the rules and changed amounts need one."
+        ),
+    )
 
     class Meta:
         verbose_name = _("fund")
@@ -161,3 +192,149 @@ class FundQuestion(models.Model):
 
     def __str__(self) -> str:
         return self.question_en
+
+
+class BudgetEntry(models.Model):
+    """One line of a fund's budget ledger, in the fund's currency.
+
+    The ledger is append-only. Each line carries the fund's totals after it (``credited``,
+    ``committed``, ``paid``), computed from the line before it under the fund's row lock; the
+    database refuses a line that would commit more than was credited, and two lines with the
+    same number, so no interleaving of writers can overspend. What is left is
+    ``credited - committed``.
+    """
+
+    class Kind(models.TextChoices):
+        CREDIT = "credit", pgettext_lazy("budget entry", "Budget credited")
+        RESERVATION = "reservation", pgettext_lazy("budget entry", "Award reserved")
+        RELEASE = "release", pgettext_lazy("budget entry", "Award released")
+        PAYMENT = "payment", pgettext_lazy("budget entry", "Award paid")
+
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="budget_entries"
+    )
+    sequence = models.PositiveBigIntegerField(_("number"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    award = models.ForeignKey(
+        "funds.Award",
+        verbose_name=_("award"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    credited = models.DecimalField(_("credited in all"), max_digits=16, decimal_places=2)
+    committed = models.DecimalField(_("committed in all"), max_digits=16, decimal_places=2)
+    paid = models.DecimalField(_("paid in all"), max_digits=16, decimal_places=2)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("budget entry")
+        verbose_name_plural = _("budget entries")
+        ordering = ("fund", "sequence")
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "sequence"], name="budget_entry_sequence"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="budget_entry_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(paid__gte=0)
+                & models.Q(committed__gte=models.F("paid"))
+                & models.Q(credited__gte=models.F("committed")),
+                name="budget_entry_never_overspent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="credit") | models.Q(award__isnull=False),
+                name="budget_entry_award_has_award",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund_id}#{self.sequence} {self.kind} {self.amount}"
+
+    @property
+    def left(self) -> Decimal:
+        return self.credited - self.committed
+
+
+class Award(models.Model):
+    """The amount granted to an application, reserved against the fund's budget.
+
+    An approval that the budget cannot cover yet waits (``waitlisted``) in the fund's award
+    order (``queued_at``, then ``id``) until a top-up funds it. One person has at most one
+    live award per fund, and per programme when the fund belongs to one.
+    """
+
+    class Status(models.TextChoices):
+        WAITLISTED = "waitlisted", pgettext_lazy("award status", "Waiting for budget")
+        RESERVED = "reserved", pgettext_lazy("award status", "Reserved")
+        PAID = "paid", pgettext_lazy("award status", "Paid")
+        RELEASED = "released", pgettext_lazy("award status", "Released")
+
+    LIVE = (Status.WAITLISTED, Status.RESERVED, Status.PAID)
+
+    application = models.OneToOneField(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="award",
+    )
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="awards"
+    )
+    # The fund's programme, copied so that the database can hold one award per person in it.
+    programme = models.ForeignKey(
+        "programmes.Programme",
+        verbose_name=_("programme"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awards",
+    )
+    nir = models.CharField(_("social security number"), max_length=15)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    queued_at = models.DateTimeField(_("place in the queue"))
+    created_at = models.DateTimeField(_("created at"))
+    reserved_at = models.DateTimeField(_("reserved at"), null=True, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="award_amount_positive"),
+            models.UniqueConstraint(
+                fields=["fund", "nir"],
+                condition=models.Q(status__in=["waitlisted", "reserved", "paid"]),
+                name="award_one_per_person_per_fund",
+            ),
+            models.UniqueConstraint(
+                fields=["programme", "nir"],
+                condition=models.Q(status__in=["waitlisted", "reserved", "paid"])
+                & models.Q(programme__isnull=False),
+                name="award_one_per_person_per_programme",
+            ),
+        ]
+        indexes = [models.Index(fields=["fund", "status", "queued_at", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.amount} {self.currency} ({self.status})"

@@ -1,0 +1,273 @@
+"""The budget ledger of a fund: credits, award reservations, releases and payments.
+
+Every change appends one :class:`BudgetEntry` carrying the fund's totals after it, computed from
+the entry before it while the fund's row is locked (:func:`entraide.funds.selectors.lock_fund`):
+approvals of one fund queue there, so the check "does it fit?" and the reservation are one step
+whatever the concurrency. The database is the backstop: an entry that would commit more than
+was credited breaks a ``CHECK``, and two entries with the same number break a unique constraint.
+
+An approval the budget cannot cover waits, in the fund's award order
+(:attr:`Fund.award_order`): by the time it was approved, or first come first served by the
+application's submission time. While anyone waits, a new approval waits behind them rather than
+take money before them; a top-up funds the waiting list in order, up to the first award that
+does not fit.
+
+The functions that change awards run inside the caller's action (a decision, a top-up, a
+payment): they expect its transaction, lock the fund themselves and write the audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from entraide.audit import services as audit
+from entraide.core.errors import InvalidTransition, ValidationFailed
+from entraide.core.money import ZERO
+from entraide.funds.models import Award, BudgetEntry, Fund
+from entraide.funds.permissions import Capability, require
+from entraide.funds.selectors import lock_fund
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A fund's budget as its ledger says: ``left`` is what new awards can still take."""
+
+    credited: Decimal
+    committed: Decimal
+    paid: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        return self.credited - self.committed
+
+    @property
+    def reserved(self) -> Decimal:
+        """Committed to awards not paid yet."""
+        return self.committed - self.paid
+
+
+NOTHING = Totals(ZERO, ZERO, ZERO)
+
+
+def totals(fund: Fund) -> Totals:
+    """The totals after the fund's last ledger entry."""
+    last = (
+        BudgetEntry.objects.filter(fund=fund)
+        .order_by("-sequence")
+        .values_list("credited", "committed", "paid")
+        .first()
+    )
+    return NOTHING if last is None else Totals(*last)
+
+
+def _append(
+    fund: Fund,
+    kind: str,
+    amount: Decimal,
+    *,
+    actor: Any,
+    award: Award | None = None,
+    note: str = "",
+) -> BudgetEntry:
+    """One entry after the fund's last (the caller holds the fund's lock)."""
+    last = BudgetEntry.objects.filter(fund=fund).order_by("-sequence").first()
+    before = NOTHING if last is None else Totals(last.credited, last.committed, last.paid)
+    credited, committed, paid = before.credited, before.committed, before.paid
+    match kind:
+        case BudgetEntry.Kind.CREDIT:
+            credited += amount
+        case BudgetEntry.Kind.RESERVATION:
+            committed += amount
+        case BudgetEntry.Kind.PAYMENT:
+            paid += amount
+        case BudgetEntry.Kind.RELEASE:
+            committed -= amount
+            if award is not None and award.status == Award.Status.PAID:
+                paid -= amount  # a payment returned: the money is the fund's again
+    return BudgetEntry.objects.create(
+        fund=fund,
+        sequence=(last.sequence if last is not None else 0) + 1,
+        kind=kind,
+        amount=amount,
+        currency=fund.currency,
+        award=award,
+        note=note[:300],
+        credited=credited,
+        committed=committed,
+        paid=paid,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+
+
+# -- credits -----------------------------------------------------------------------------------
+
+
+def open_ledger(*, actor: Any, fund: Fund) -> None:
+    """The fund's initial budget as its first credit (inside the fund's creation)."""
+    if fund.budget > 0:
+        _append(lock_fund(fund.pk), BudgetEntry.Kind.CREDIT, fund.budget, actor=actor)
+
+
+def credit_budget(*, actor: Any, fund: Fund, amount: Decimal, note: str = "") -> Totals:
+    """Add money to the fund's budget (a top-up); the waiting list is not funded here (the
+    operator is offered to: :func:`entraide.review.services.fund_waitlist`)."""
+    if amount <= 0:
+        raise ValidationFailed(_("The amount must be more than zero."), field="amount")
+    with transaction.atomic(durable=True):
+        require(actor, fund, Capability.MANAGE_FUND)
+        fund = lock_fund(fund.pk)
+        entry = _append(fund, BudgetEntry.Kind.CREDIT, amount, actor=actor, note=note)
+        audit.record(
+            actor=actor,
+            action="budget.credited",
+            obj=fund,
+            changes={
+                "amount": amount,
+                "currency": fund.currency,
+                "note": entry.note,
+                "credited": entry.credited,
+                "left": entry.left,
+            },
+            fund_id=fund.pk,
+        )
+    return Totals(entry.credited, entry.committed, entry.paid)
+
+
+# -- awards ------------------------------------------------------------------------------------
+
+
+def waiting(fund: Fund) -> QuerySet[Award]:
+    """The fund's waiting list, in the order it is funded."""
+    return Award.objects.filter(fund=fund, status=Award.Status.WAITLISTED).order_by(
+        "queued_at", "pk"
+    )
+
+
+def place_award(*, actor: Any, fund: Fund, application: Any, amount: Decimal) -> Award:
+    """Reserve ``amount`` for an approved application, or put it on the waiting list when the
+    budget cannot cover it or others are waiting already. Runs in the caller's transaction."""
+    fund = lock_fund(fund.pk)
+    now = timezone.now()
+    by_submission = fund.award_order == Fund.AwardOrder.SUBMISSION
+    award = Award.objects.create(
+        application=application,
+        fund=fund,
+        programme_id=fund.programme_id,
+        nir=application.nir,
+        amount=amount,
+        currency=fund.currency,
+        status=Award.Status.WAITLISTED,
+        approved_by=actor,
+        queued_at=application.submitted_at if by_submission else now,
+        created_at=now,
+    )
+    if waiting(fund).exclude(pk=award.pk).exists() or totals(fund).left < amount:
+        audit.record(
+            actor=actor,
+            action="award.waitlisted",
+            obj=award,
+            changes={"application": application.reference, "amount": amount},
+            fund_id=fund.pk,
+        )
+        return award
+    return _reserve(actor, fund, award)
+
+
+def _reserve(actor: Any, fund: Fund, award: Award) -> Award:
+    entry = _append(fund, BudgetEntry.Kind.RESERVATION, award.amount, actor=actor, award=award)
+    award.status = Award.Status.RESERVED
+    award.reserved_at = entry.recorded_at
+    award.save(update_fields=["status", "reserved_at"])
+    audit.record(
+        actor=actor,
+        action="award.reserved",
+        obj=award,
+        changes={"application": award.application_id, "amount": award.amount, "left": entry.left},
+        fund_id=fund.pk,
+    )
+    return award
+
+
+def fund_next_waiting(*, actor: Any, fund: Fund) -> Award | None:
+    """Reserve the first award of the waiting list if the budget covers it (else None)."""
+    fund = lock_fund(fund.pk)
+    first = waiting(fund).select_for_update().first()
+    if first is None or totals(fund).left < first.amount:
+        return None
+    return _reserve(actor, fund, first)
+
+
+@dataclass(frozen=True)
+class WaitlistOffer:
+    """What a top-up can fund from the waiting list, in order: the first ``count`` awards."""
+
+    waiting: int
+    count: int
+    total: Decimal
+    left_after: Decimal
+
+
+def waitlist_offer(fund: Fund, limit: int = 100_000) -> WaitlistOffer:
+    """How many waiting awards the budget left funds, in order (the first that does not fit
+    stops the count)."""
+    left = totals(fund).left
+    count, total = 0, ZERO
+    amounts = waiting(fund).values_list("amount", flat=True)
+    for amount in amounts[:limit].iterator(chunk_size=2000):
+        if total + amount > left:
+            break
+        count += 1
+        total += amount
+    return WaitlistOffer(waiting(fund).count(), count, total, left - total)
+
+
+def release_award(*, actor: Any, award: Award, note: str = "") -> Award:
+    """Give an award's money back to the budget (an award cancelled, a payment returned), or
+    take a waiting one off the list. Runs in the caller's transaction."""
+    fund = lock_fund(award.fund_id)
+    award = Award.objects.select_for_update().get(pk=award.pk)
+    if award.status == Award.Status.RELEASED:
+        raise InvalidTransition(_("This award was released already."))
+    if award.status != Award.Status.WAITLISTED:
+        _append(fund, BudgetEntry.Kind.RELEASE, award.amount, actor=actor, award=award, note=note)
+    before = award.status
+    award.status = Award.Status.RELEASED
+    award.released_at = timezone.now()
+    award.save(update_fields=["status", "released_at"])
+    audit.record(
+        actor=actor,
+        action="award.released",
+        obj=award,
+        changes={"status": {"before": before, "after": award.status}, "note": note},
+        fund_id=fund.pk,
+    )
+    return award
+
+
+def record_award_paid(*, actor: Any, award: Award, paid_on: dt.date | None = None) -> Award:
+    """The award's money left the fund's account. Runs in the caller's transaction."""
+    fund = lock_fund(award.fund_id)
+    award = Award.objects.select_for_update().get(pk=award.pk)
+    if award.status != Award.Status.RESERVED:
+        raise InvalidTransition(_("Only a reserved award can be paid."))
+    note = paid_on.isoformat() if paid_on is not None else ""
+    _append(fund, BudgetEntry.Kind.PAYMENT, award.amount, actor=actor, award=award, note=note)
+    award.status = Award.Status.PAID
+    award.save(update_fields=["status"])
+    audit.record(
+        actor=actor,
+        action="award.paid",
+        obj=award,
+        changes={"amount": award.amount, "paid_on": note},
+        fund_id=fund.pk,
+    )
+    return award
