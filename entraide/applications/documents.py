@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from entraide.applications.models import ApplicationDocument
 from entraide.core.errors import ValidationFailed
 
 # What the content must be, whatever the file name says.
@@ -24,6 +25,20 @@ ACCEPTED_TYPES = {
     "image/jpeg": "jpg",
     "image/png": "png",
 }
+
+
+# What staff may see inside the page rather than download: never SVG or HTML, whose scripts
+# would run in our origin.
+PREVIEWABLE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp"})
+# Not infected, not waiting for the scanner: as the download, a file is shown when no scanner is
+# configured (the browser's PDF viewer and image decoder run without access to our pages).
+PREVIEWABLE_SCANS = frozenset(
+    {ApplicationDocument.Scan.CLEAN, ApplicationDocument.Scan.NOT_SCANNED}
+)
+
+
+def previewable(document: ApplicationDocument) -> bool:
+    return document.content_type in PREVIEWABLE_TYPES and document.scan in PREVIEWABLE_SCANS
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -120,6 +121,14 @@ class Application(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def review_time(self, now: dt.datetime) -> dt.timedelta:
+        """How long the fund has had the application to decide, the clock stopped while it
+        waited for the applicant (information requested)."""
+        paused = self.clock_paused_seconds
+        if self.clock_paused_since is not None:
+            paused += int((now - self.clock_paused_since).total_seconds())
+        return max(now - self.submitted_at - dt.timedelta(seconds=paused), dt.timedelta(0))
 
 
 # Every allowed change of status, in one place.

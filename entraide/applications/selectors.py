@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db import models
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 
 from entraide.applications.models import (
     Application,
@@ -17,9 +22,15 @@ from entraide.applications.models import (
     ApplicationDraft,
     ApplicationMessage,
 )
+from entraide.applications.search import search
 from entraide.applications.submission import ASKED_IN_OWN_STEPS
+from entraide.core.keyset import KeysetPage, capped_count, page_of
+from entraide.evidence import selectors as evidence_selectors
+from entraide.funds import selectors as fund_selectors
+from entraide.funds import window
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, capabilities, require
+from entraide.review import selectors as review_selectors
 from entraide.rules import selectors as rules_selectors
 from entraide.rules.declared import questions
 from entraide.rules.presenters import display_value
@@ -42,30 +53,186 @@ def application_of_applicant(user: Any, reference: str) -> Application:
 CONTRADICTED_BY_RECORDS = "contradicted"
 OUTCOME_CHANGED = "changed"
 RECORDS_FILTERS = {
-    CONTRADICTED_BY_RECORDS: Q(verification__has_mismatch=True),
-    OUTCOME_CHANGED: Q(verification__changed=True),
+    CONTRADICTED_BY_RECORDS: evidence_selectors.records_contradict,
+    OUTCOME_CHANGED: evidence_selectors.outcome_changed,
+}
+UNASSIGNED = "none"
+
+
+class Queue(models.TextChoices):
+    """The back office's work lists of a fund."""
+
+    ALL = "all", pgettext_lazy("queue", "All")
+    NEW = "new", pgettext_lazy("queue", "New")
+    AUTO_ELIGIBLE = "auto_eligible", pgettext_lazy("queue", "Eligible, records agree")
+    MISMATCHES = "mismatches", pgettext_lazy("queue", "Contradicted by the records")
+    INFO_REQUESTED = "info_requested", pgettext_lazy("queue", "Information requested")
+    FLAGGED = "flagged", pgettext_lazy("queue", "Flagged")
+    WAITLIST = "waitlist", pgettext_lazy("queue", "Waiting list")
+    SECOND_APPROVAL = "second_approval", pgettext_lazy("queue", "Second approval")
+    MINE = "mine", pgettext_lazy("queue", "Assigned to me")
+
+
+class Sort(models.TextChoices):
+    OLDEST = "oldest", pgettext_lazy("sort", "Submitted first")
+    NEWEST = "newest", pgettext_lazy("sort", "Submitted last")
+    NAME = "name", pgettext_lazy("sort", "Name")
+    REFERENCE = "reference", pgettext_lazy("sort", "Reference")
+
+
+# Each sort's keys, the last one unique (pages are found from the keys of their edge rows),
+# and whether they descend. An index of the applications serves each (migration 0004).
+SORT_KEYS: dict[str, tuple[tuple[str, ...], bool]] = {
+    Sort.OLDEST: (("submitted_at", "id"), False),
+    Sort.NEWEST: (("submitted_at", "id"), True),
+    Sort.NAME: (("last_name", "first_name", "id"), False),
+    Sort.REFERENCE: (("reference",), False),
 }
 
 
+@dataclass(frozen=True)
+class ListFilters:
+    """What a list of a fund's applications shows. ``assignee``: a reviewer's id,
+    ``UNASSIGNED``, or empty for anyone; ``sort`` empty: the queue's own order."""
+
+    queue: str = Queue.ALL
+    status: str = ""
+    records: str = ""
+    assignee: str = ""
+    profession: str = ""
+    partner: int | None = None
+    search: str = ""
+    sort: str = ""
+
+
+def _queue_conditions(queue: str, user: Any) -> list[Any]:
+    # rules.services reads application selectors: imported here, when first listed.
+    from entraide.rules.services import PENDING_STATUSES
+
+    match queue:
+        case Queue.NEW:
+            return [Q(status=Application.Status.RECEIVED)]
+        case Queue.AUTO_ELIGIBLE:
+            return [
+                Q(status__in=PENDING_STATUSES),
+                rules_selectors.eligible_now(),
+                evidence_selectors.records_agree(),
+            ]
+        case Queue.MISMATCHES:
+            return [evidence_selectors.records_contradict()]
+        case Queue.INFO_REQUESTED:
+            return [Q(status=Application.Status.INFO_REQUESTED)]
+        case Queue.FLAGGED:
+            return [review_selectors.has_open_flag()]
+        case Queue.WAITLIST:
+            return [fund_selectors.waitlisted()]
+        case Queue.SECOND_APPROVAL:
+            return [review_selectors.waits_for_second_approval()]
+        case Queue.MINE:
+            return [review_selectors.assigned_to(user)]
+    return []
+
+
 def applications_for_staff(
-    user: Any, fund: Fund, *, status: str | None = None, search: str = "", records: str = ""
+    user: Any, fund: Fund, filters: ListFilters | None = None
 ) -> QuerySet[Application]:
-    """``records``: one of ``RECORDS_FILTERS``, or empty for every application."""
+    """The fund's applications that ``filters`` keep, in their order."""
     require(user, fund, Capability.VIEW_APPLICATIONS)
-    queryset = Application.objects.filter(fund=fund)
-    if status:
-        queryset = queryset.filter(status=status)
-    if records:
-        queryset = queryset.filter(RECORDS_FILTERS[records])
-    if search:
-        term = search.strip()
-        queryset = queryset.filter(
-            Q(reference__iexact=term)
-            | Q(last_name__icontains=term)
-            | Q(first_name__icontains=term)
-            | Q(email__iexact=term)
+    filters = filters or ListFilters()
+    queryset = Application.objects.filter(fund=fund).filter(
+        *_queue_conditions(filters.queue, user)
+    )
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.records:
+        queryset = queryset.filter(RECORDS_FILTERS[filters.records]())
+    if filters.assignee == UNASSIGNED:
+        queryset = queryset.filter(review_selectors.unassigned())
+    elif filters.assignee:
+        queryset = queryset.filter(review_selectors.assigned_to(filters.assignee))
+    if filters.profession:
+        queryset = queryset.filter(profession=filters.profession)
+    if filters.partner is not None:
+        queryset = queryset.filter(partner_id=filters.partner)
+    keys, descending = _order_of(filters)
+    return search(queryset, filters.search).order_by(
+        *(F(key).desc() if descending else F(key).asc() for key in keys)
+    )
+
+
+def _order_of(filters: ListFilters) -> tuple[tuple[str, ...], bool]:
+    if not filters.sort and filters.queue == Queue.WAITLIST:
+        return fund_selectors.WAITING_ORDER, False
+    return SORT_KEYS.get(filters.sort, SORT_KEYS[Sort.OLDEST])
+
+
+def _row_details(queryset: QuerySet[Application]) -> QuerySet[Application]:
+    """What each row of the list shows: the records' verdict, the assignee, the rules'
+    result and amount, the open flags, in the page's one query."""
+    return queryset.select_related(
+        evidence_selectors.VERIFICATION, review_selectors.ASSIGNEE
+    ).annotate(
+        **rules_selectors.current_outcome_columns(),
+        open_flags=review_selectors.open_flag_count(),
+    )
+
+
+def queue_page(
+    user: Any,
+    fund: Fund,
+    filters: ListFilters,
+    *,
+    size: int,
+    number: int = 1,
+    after: str = "",
+    before: str = "",
+) -> KeysetPage:
+    """A page of the list (two queries: the capped count, the rows)."""
+    keys, descending = _order_of(filters)
+    return page_of(
+        applications_for_staff(user, fund, filters),
+        keys,
+        descending=descending,
+        size=size,
+        number=number,
+        after=after,
+        before=before,
+        rows=_row_details,
+    )
+
+
+def queue_ids(user: Any, fund: Fund, filters: ListFilters, *, limit: int) -> list[int]:
+    """The ids of the first ``limit`` applications of the list, in its order."""
+    return list(applications_for_staff(user, fund, filters).values_list("pk", flat=True)[:limit])
+
+
+def queue_counts(user: Any, fund: Fund) -> list[tuple[str, str, int, bool]]:
+    """``(queue, label, count, more)`` of every queue, counted up to the cap: one query
+    each."""
+    return [
+        (queue, str(label), *capped_count(applications_for_staff(user, fund, ListFilters(queue))))
+        for queue, label in Queue.choices
+    ]
+
+
+def submissions_per_day(fund: Fund) -> list[tuple[dt.date, int]]:
+    """Applications submitted each day of the fund's window on the fund's clock, up to today
+    (days without any included), in one query."""
+    opens_at, closes_at = window.bounds(fund)
+    counts = dict(
+        Application.objects.filter(
+            fund=fund,
+            submitted_at__gte=opens_at,
+            submitted_at__lt=closes_at + window.CLOSING_MINUTE,
         )
-    return queryset.order_by("submitted_at", "pk")
+        .annotate(day=TruncDate("submitted_at", tzinfo=ZoneInfo(fund.time_zone)))
+        .order_by()
+        .values_list("day")
+        .annotate(count=Count("pk"))
+    )
+    last = min(fund.closes_on, fund.local_today())
+    days = (fund.opens_on + dt.timedelta(days=n) for n in range((last - fund.opens_on).days + 1))
+    return [(day, counts.get(day, 0)) for day in days]
 
 
 def application_for_staff(user: Any, fund: Fund, reference: str) -> Application:

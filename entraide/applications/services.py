@@ -443,9 +443,19 @@ def transition_application(
     if to_status not in ALLOWED_TRANSITIONS[application.status]:
         raise InvalidTransition()
     before = application.status
+    now = timezone.now()
     application.status = to_status
-    application.status_changed_at = timezone.now()
-    application.save(update_fields=["status", "status_changed_at"])
+    application.status_changed_at = now
+    # The review clock stops while the fund waits for the applicant.
+    if to_status == Application.Status.INFO_REQUESTED:
+        application.clock_paused_since = now
+    elif application.clock_paused_since is not None:
+        paused = now - application.clock_paused_since
+        application.clock_paused_seconds += max(int(paused.total_seconds()), 0)
+        application.clock_paused_since = None
+    application.save(
+        update_fields=["status", "status_changed_at", "clock_paused_since", "clock_paused_seconds"]
+    )
     audit.record(
         actor=actor,
         action="application.status_changed",

@@ -38,7 +38,7 @@ from entraide.funds.models import FundRole
 from entraide.funds.selectors import fund_by_slug
 from entraide.funds.services import create_fund, grant_fund_role
 from entraide.programmes.services import create_programme
-from entraide.review.services import record_decision
+from entraide.review.services import approve_application, reject_application
 from entraide.rules import aggregates
 from entraide.rules.declared import questions
 from entraide.rules.document import RuleDocument
@@ -212,11 +212,9 @@ def seed_demo(
     rejections = min(decided // 4, len(not_eligible))
     approvals = min(decided - rejections, len(eligible))
     for application in rng.sample(eligible, approvals):
-        record_decision(actor=reviewer, application=application, outcome="approved")
+        approve_application(actor=reviewer, application=application)
     for application in rng.sample(not_eligible, rejections):
-        record_decision(
-            actor=reviewer, application=application, outcome="rejected", reason=REJECTION_REASON
-        )
+        reject_application(actor=reviewer, application=application, reason=REJECTION_REASON)
     return DemoLogins(created=True, logins=logins())
 
 

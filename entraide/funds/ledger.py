@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -114,7 +114,8 @@ def _append(
 def open_ledger(*, actor: Any, fund: Fund) -> None:
     """The fund's initial budget as its first credit (inside the fund's creation)."""
     if fund.budget > 0:
-        _append(lock_fund(fund.pk), BudgetEntry.Kind.CREDIT, fund.budget, actor=actor)
+        with transaction.atomic():
+            _append(lock_fund(fund.pk), BudgetEntry.Kind.CREDIT, fund.budget, actor=actor)
 
 
 def credit_budget(*, actor: Any, fund: Fund, amount: Decimal, note: str = "") -> Totals:
@@ -142,6 +143,11 @@ def credit_budget(*, actor: Any, fund: Fund, amount: Decimal, note: str = "") ->
     return Totals(entry.credited, entry.committed, entry.paid)
 
 
+def entries(fund: Fund) -> QuerySet[BudgetEntry]:
+    """The fund's ledger, newest first."""
+    return BudgetEntry.objects.filter(fund=fund).order_by("-sequence")
+
+
 # -- awards ------------------------------------------------------------------------------------
 
 
@@ -152,9 +158,30 @@ def waiting(fund: Fund) -> QuerySet[Award]:
     )
 
 
-def place_award(*, actor: Any, fund: Fund, application: Any, amount: Decimal) -> Award:
+def award_of(application: Any) -> Award | None:
+    """The application's award (a released one included), if any."""
+    return Award.objects.filter(application=application).first()
+
+
+def waiting_position(award: Award) -> int:
+    """The award's place in the waiting list (1: funded next)."""
+    ahead = waiting(award.fund).filter(
+        Q(queued_at__lt=award.queued_at) | Q(queued_at=award.queued_at, pk__lt=award.pk)
+    )
+    return ahead.count() + 1
+
+
+def live_award(application: Any) -> Award | None:
+    """The application's award waiting, reserved or paid, if any."""
+    return Award.objects.filter(application=application, status__in=Award.LIVE).first()
+
+
+def place_award(
+    *, actor: Any, fund: Fund, application: Any, amount: Decimal, wait: bool = False
+) -> Award:
     """Reserve ``amount`` for an approved application, or put it on the waiting list when the
-    budget cannot cover it or others are waiting already. Runs in the caller's transaction."""
+    budget cannot cover it, others are waiting already, or ``wait`` says so (an application
+    put on the waiting list by hand). Runs in the caller's transaction."""
     fund = lock_fund(fund.pk)
     now = timezone.now()
     by_submission = fund.award_order == Fund.AwardOrder.SUBMISSION
@@ -170,7 +197,7 @@ def place_award(*, actor: Any, fund: Fund, application: Any, amount: Decimal) ->
         queued_at=application.submitted_at if by_submission else now,
         created_at=now,
     )
-    if waiting(fund).exclude(pk=award.pk).exists() or totals(fund).left < amount:
+    if wait or waiting(fund).exclude(pk=award.pk).exists() or totals(fund).left < amount:
         audit.record(
             actor=actor,
             action="award.waitlisted",

@@ -22,6 +22,7 @@ class Capability(enum.StrEnum):
     MANAGE_FUND = "manage_fund"
     VIEW_APPLICATIONS = "view_applications"
     DECIDE = "decide"
+    CONFIRM_APPROVAL = "confirm_approval"  # the second pair of eyes
     EXPORT = "export"
     VIEW_AUDIT = "view_audit"
 
@@ -40,7 +41,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         {Capability.VIEW_FUND, Capability.VIEW_APPLICATIONS, Capability.DECIDE}
     ),
     Role.APPROVER: frozenset(
-        {Capability.VIEW_FUND, Capability.VIEW_APPLICATIONS, Capability.DECIDE}
+        {
+            Capability.VIEW_FUND,
+            Capability.VIEW_APPLICATIONS,
+            Capability.DECIDE,
+            Capability.CONFIRM_APPROVAL,
+        }
     ),
     Role.FINANCE: frozenset({Capability.VIEW_FUND, Capability.VIEW_APPLICATIONS}),
     Role.AUDITOR: frozenset(

@@ -5,17 +5,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from entraide.core.errors import PermissionDenied
-from entraide.funds.models import Fund, FundDocumentRequirement, FundQuestion
+from entraide.funds.models import (
+    Award,
+    BudgetEntry,
+    Fund,
+    FundDocumentRequirement,
+    FundQuestion,
+)
 from entraide.funds.permissions import Capability, funds_with_capability, is_back_office_user
 
 
 def funds_for_staff(user: Any) -> QuerySet[Fund]:
-    return funds_with_capability(user, Capability.VIEW_FUND).order_by("-opens_on", "name")
+    """With ``credited``: the budget credited in all, from the fund's last ledger entry."""
+    last_entry = BudgetEntry.objects.filter(fund=OuterRef("pk")).order_by("-sequence")
+    return (
+        funds_with_capability(user, Capability.VIEW_FUND)
+        .annotate(credited=Subquery(last_entry.values("credited")[:1]))
+        .order_by("-opens_on", "name")
+    )
 
 
 def fund_for_staff(user: Any, slug: str, capability: Capability = Capability.VIEW_FUND) -> Fund:
@@ -46,6 +58,15 @@ def fund_by_id(fund_id: int) -> Fund:
 def funds_with_ids(ids: QuerySet[Any, Any]) -> QuerySet[Fund]:
     """The funds whose ids a sub-query gives, in the order they were created."""
     return Fund.objects.filter(pk__in=ids).order_by("pk")
+
+
+def waitlisted() -> Q:
+    """A filter of an application query: its award waits for budget."""
+    return Q(award__status=Award.Status.WAITLISTED)
+
+
+# The waiting list's order (the ledger funds it in this order), from an application query.
+WAITING_ORDER = ("award__queued_at", "award__id")
 
 
 def lock_fund(fund_id: int) -> Fund:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
 from entraide.core.errors import PermissionDenied, ValidationFailed
+from entraide.funds import ledger
 from entraide.funds.models import Fund, FundDocumentRequirement, FundQuestion, FundRole
 from entraide.funds.permissions import Capability, can_create_funds, has_capability, require
 
@@ -110,6 +111,7 @@ def create_fund(
             fund_id=fund.pk,
         )
         _grant(actor=actor, fund=fund, user=actor, role=FundRole.Role.OPERATOR_ADMIN)
+        ledger.open_ledger(actor=actor, fund=fund)
     return fund
 
 

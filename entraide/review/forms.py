@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -11,17 +12,23 @@ from entraide.applications.models import Application
 from entraide.applications.selectors import CONTRADICTED_BY_RECORDS, OUTCOME_CHANGED
 from entraide.core.forms import AccessibleForm
 from entraide.core.money import format_money
-from entraide.review.models import Decision
 
 
 class DecisionForm(AccessibleForm):
-    """``default_amount``: what an approval without an amount grants, said in the help text."""
+    """Approve, put on the waiting list, or reject with the criteria not met.
+
+    ``default_amount``: what an approval without an amount grants; ``amount_range``: the range
+    the rules allow (need-based funds); ``criteria``: (id, label, passed) of the evaluation,
+    offered as grounds of a rejection (those not met ticked)."""
+
+    APPROVE, WAITLIST, REJECT = "approve", "waitlist", "reject"
 
     outcome = forms.ChoiceField(
         label=_("Decision"),
         choices=[
-            (Decision.Outcome.APPROVED, pgettext_lazy("decide", "Approve")),
-            (Decision.Outcome.REJECTED, pgettext_lazy("decide", "Reject")),
+            (APPROVE, pgettext_lazy("decide", "Approve")),
+            (WAITLIST, pgettext_lazy("decide", "Put on the waiting list")),
+            (REJECT, pgettext_lazy("decide", "Reject")),
         ],
         widget=forms.RadioSelect,
     )
@@ -33,11 +40,26 @@ class DecisionForm(AccessibleForm):
         decimal_places=2,
         help_text=_("Leave empty to grant the fund's standard amount."),
     )
+    reasons = forms.MultipleChoiceField(
+        label=_("Criteria not met"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("For a rejection: the applicant receives their explanation."),
+    )
     reason = forms.CharField(
         label=_("Reason given to the applicant"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Required for a rejection."),
+        help_text=_("A rejection needs criteria or a reason."),
+    )
+    note = forms.CharField(
+        label=_("Note for the second approver"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "An approval against the rules, with another amount or above the fund's threshold "
+            "waits for a second approver: say why."
+        ),
     )
 
     def __init__(
@@ -45,14 +67,51 @@ class DecisionForm(AccessibleForm):
         *args: Any,
         default_amount: Decimal | None = None,
         from_evaluation: bool = False,
+        amount_range: tuple[Decimal, Decimal] | None = None,
+        criteria: Sequence[tuple[str, str, bool]] = (),
         currency: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if from_evaluation and default_amount is not None:
+        if amount_range is not None:
+            self.fields["amount"].help_text = _(
+                "The rules allow %(low)s to %(high)s; empty grants %(amount)s."
+            ) % {
+                "low": format_money(amount_range[0], currency),
+                "high": format_money(amount_range[1], currency),
+                "amount": format_money(default_amount, currency),
+            }
+        elif from_evaluation and default_amount is not None:
             self.fields["amount"].help_text = _(
                 "Leave empty to grant the amount of the evaluation (%(amount)s)."
             ) % {"amount": format_money(default_amount, currency)}
+        reasons = self.fields["reasons"]
+        assert isinstance(reasons, forms.MultipleChoiceField)
+        reasons.choices = [(criterion, label) for criterion, label, _passed in criteria]
+        reasons.initial = [criterion for criterion, _label, passed in criteria if not passed]
+        if not criteria:
+            del self.fields["reasons"]
+
+
+class SecondApprovalAnswerForm(AccessibleForm):
+    answer = forms.CharField(
+        label=_("Answer"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required to refuse: the person who proposed it reads it."),
+    )
+
+
+class TopUpForm(AccessibleForm):
+    amount = forms.DecimalField(
+        label=_("Amount credited"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=300,
+        help_text=_("Where the money comes from (e.g. the ministry's second instalment)."),
+    )
 
 
 class ApplicationFilterForm(forms.Form):

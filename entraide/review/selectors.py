@@ -1,30 +1,83 @@
-"""Reading decisions and the budget they commit."""
+"""Reading decisions and the approvals waiting for a second person."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from entraide.core.money import ZERO
 from entraide.funds.models import Fund
-from entraide.review.models import Decision
-
-
-def committed_total(fund: Fund) -> Decimal:
-    total = Decision.objects.filter(fund=fund, outcome=Decision.Outcome.APPROVED).aggregate(
-        total=Sum("amount")
-    )["total"]
-    return total if total is not None else ZERO
-
-
-def budget_left(fund: Fund) -> Decimal:
-    return fund.budget - committed_total(fund)
+from entraide.review.models import Decision, Flag, SecondApproval
 
 
 def decision_for(application_id: int) -> Decision | None:
     return (
         Decision.objects.filter(application_id=application_id)
-        .select_related("decided_by", "rule_version")
+        .select_related("decided_by", "proposed_by", "rule_version")
         .first()
     )
+
+
+def pending_second_approval(application_id: int) -> SecondApproval | None:
+    return (
+        SecondApproval.objects.filter(
+            application_id=application_id, status=SecondApproval.Status.PENDING
+        )
+        .select_related("proposed_by")
+        .first()
+    )
+
+
+def second_approvals_of(application_id: int) -> QuerySet[SecondApproval]:
+    """Every proposal made for the application, newest first (the history of four eyes)."""
+    return (
+        SecondApproval.objects.filter(application_id=application_id)
+        .select_related("proposed_by", "answered_by")
+        .order_by("-proposed_at")
+    )
+
+
+def second_approvals_waiting(fund: Fund) -> QuerySet[SecondApproval]:
+    return SecondApproval.objects.filter(fund=fund, status=SecondApproval.Status.PENDING)
+
+
+# Filters and columns of an application query (the back office's queues and list).
+
+
+def has_open_flag() -> Exists:
+    return Exists(Flag.objects.filter(application=OuterRef("pk"), resolved_at__isnull=True))
+
+
+def open_flag_count() -> Coalesce:
+    """The number of the application's open flags (an annotation)."""
+    return Coalesce(
+        Subquery(
+            Flag.objects.filter(application=OuterRef("pk"), resolved_at__isnull=True)
+            .order_by()
+            .values("application")
+            .annotate(count=Count("pk"))
+            .values("count")
+        ),
+        0,
+    )
+
+
+def waits_for_second_approval() -> Exists:
+    return Exists(
+        SecondApproval.objects.filter(
+            application=OuterRef("pk"), status=SecondApproval.Status.PENDING
+        )
+    )
+
+
+def assigned_to(user: Any) -> Q:
+    return Q(assignment__reviewer=user)
+
+
+def unassigned() -> Q:
+    return Q(assignment__isnull=True)
+
+
+# What ``select_related`` follows from an application to the reviewer it is assigned to.
+ASSIGNEE = "assignment__reviewer"

@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from entraide.core.ttl import TTLCache
@@ -135,6 +135,25 @@ def current_outcomes(application_ids: Any) -> dict[int, tuple[bool, Decimal]]:
         for application_id, eligible, amount in ApplicationEvaluation.objects.filter(
             application_id__in=application_ids, is_current=True
         ).values_list("application_id", "eligible", "amount")
+    }
+
+
+def eligible_now() -> Exists:
+    """A filter of an application query: its current evaluation says eligible."""
+    return Exists(
+        ApplicationEvaluation.objects.filter(
+            application=OuterRef("pk"), is_current=True, eligible=True
+        )
+    )
+
+
+def current_outcome_columns() -> dict[str, Subquery]:
+    """Annotations of an application query: ``rules_eligible`` and ``rules_amount`` of its
+    current evaluation (None when it was not evaluated), one index look-up each per row."""
+    current = ApplicationEvaluation.objects.filter(application=OuterRef("pk"), is_current=True)
+    return {
+        "rules_eligible": Subquery(current.values("eligible")[:1]),
+        "rules_amount": Subquery(current.values("amount")[:1]),
     }
 
 

@@ -41,10 +41,10 @@ from entraide.core.errors import (
     ValidationFailed,
 )
 from entraide.evidence import selectors as evidence_selectors
+from entraide.funds import ledger
 from entraide.funds import selectors as fund_selectors
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, capabilities, require
-from entraide.review import selectors as review_selectors
 from entraide.rules import selectors
 from entraide.rules.document import Problem, RuleDocument, RuleDocumentError, build, load
 from entraide.rules.engine import CENT, Evaluation, FactError, evaluate, explain, facts_from
@@ -593,7 +593,7 @@ def _preview(fund: Fund, version: RuleSetVersion) -> Preview:
         total=sum((c.after_amount for c in changes), Decimal("0.00")),
         eligible_before=len(before),
         total_before=sum((e.amount for e in before), Decimal("0.00")),
-        budget_left=review_selectors.budget_left(fund),
+        budget_left=ledger.totals(fund).left,
         gainers=gainers,
         losers=losers,
         unchanged=len(changes) - len(gainers) - len(losers),

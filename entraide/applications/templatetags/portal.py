@@ -6,6 +6,9 @@ from typing import Any
 
 from django import template
 
+from entraide.applications import documents as document_store
+from entraide.applications.models import ApplicationDocument
+
 register = template.Library()
 
 
@@ -16,3 +19,9 @@ def masked(value: Any) -> str:
     if not text:
         return ""
     return f"•••• {text[-4:]}" if len(text) > 4 else "••••"
+
+
+@register.filter
+def previewable(document: ApplicationDocument) -> bool:
+    """Whether staff may see the document inside the page (a PDF or an image, not blocked)."""
+    return document_store.previewable(document)

@@ -2,17 +2,20 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.utils import timezone
 
 from entraide.accounts.tests.factories import UserFactory
+from entraide.funds.ledger import open_ledger
 from entraide.funds.models import Fund, FundDocumentRequirement, FundQuestion, FundRole
 
 
 class FundFactory(factory.django.DjangoModelFactory[Fund]):
     class Meta:
         model = Fund
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"fund-{n}")
     name = factory.Sequence(lambda n: f"Relief fund {n}")
@@ -22,6 +25,12 @@ class FundFactory(factory.django.DjangoModelFactory[Fund]):
     opens_on = factory.LazyFunction(lambda: timezone.now().date() - dt.timedelta(days=3))
     closes_on = factory.LazyFunction(lambda: timezone.now().date() + dt.timedelta(days=30))
     time_zone = "Europe/Paris"
+
+    @factory.post_generation
+    def ledger(obj: Fund, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """The initial budget credited, as create_fund does."""
+        if create:
+            open_ledger(actor=None, fund=obj)
 
 
 class FundRoleFactory(factory.django.DjangoModelFactory[FundRole]):

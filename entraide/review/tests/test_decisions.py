@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import threading
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,31 +13,39 @@ from entraide.applications.models import Application
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.audit.models import AuditEvent
 from entraide.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from entraide.funds import ledger
+from entraide.funds.models import Award, Fund
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
+from entraide.review import services
 from entraide.review.models import Decision
-from entraide.review.selectors import budget_left, committed_total
-from entraide.review.services import BudgetExceeded, record_decision
+from entraide.rules.tests.factories import ApplicationEvaluationFactory
 
 
 def reviewer_of(fund: Any) -> Any:
     return FundRoleFactory(fund=fund, role="reviewer").user
 
 
+def operator_of(fund: Any) -> Any:
+    return FundRoleFactory(fund=fund, role="operator_admin").user
+
+
 @pytest.mark.django_db
-def test_approval_grants_the_standard_amount_and_tells_the_applicant(
+def test_approval_reserves_the_standard_amount_and_tells_the_applicant(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    application = ApplicationFactory()
+    application: Application = ApplicationFactory()
     fund = application.fund
     with django_capture_on_commit_callbacks(execute=True):
-        decision = record_decision(
-            actor=reviewer_of(fund), application=application, outcome="approved"
-        )
-    assert decision.amount == fund.standard_amount
+        outcome = services.approve_application(actor=reviewer_of(fund), application=application)
+    assert outcome.decision is not None
+    assert outcome.second_approval is None
+    assert outcome.decision.amount == fund.standard_amount
     application.refresh_from_db()
     assert application.status == Application.Status.APPROVED
-    assert committed_total(fund) == Decimal("500.00")
-    assert [e.action for e in AuditEvent.objects.order_by("sequence")] == [
+    assert ledger.totals(fund).committed == Decimal("500.00")
+    assert Award.objects.get(application=application).status == Award.Status.RESERVED
+    assert [e.action for e in AuditEvent.objects.order_by("sequence")][-3:] == [
+        "award.reserved",
         "decision.recorded",
         "application.status_changed",
     ]
@@ -47,17 +54,33 @@ def test_approval_grants_the_standard_amount_and_tells_the_applicant(
 
 
 @pytest.mark.django_db
-def test_rejection_needs_a_reason_and_grants_nothing() -> None:
-    application = ApplicationFactory()
+def test_approval_grants_the_rules_amount() -> None:
+    evaluation = ApplicationEvaluationFactory(amount=Decimal("900.00"))
+    application = evaluation.application
+    outcome = services.approve_application(
+        actor=reviewer_of(application.fund), application=application
+    )
+    assert outcome.decision is not None
+    assert outcome.decision.amount == Decimal("900.00")
+    assert outcome.decision.rule_version == evaluation.version
+
+
+@pytest.mark.django_db
+def test_rejection_needs_criteria_or_a_reason_and_grants_nothing() -> None:
+    evaluation = ApplicationEvaluationFactory(eligible=False, amount=Decimal("0.00"))
+    application = evaluation.application
     reviewer = reviewer_of(application.fund)
     with pytest.raises(ValidationFailed) as refused:
-        record_decision(actor=reviewer, application=application, outcome="rejected")
+        services.reject_application(actor=reviewer, application=application)
     assert refused.value.field == "reason"
-    decision = record_decision(
-        actor=reviewer, application=application, outcome="rejected", reason="Rights still open."
+    with pytest.raises(ValidationFailed) as unknown:
+        services.reject_application(actor=reviewer, application=application, reasons=["nope"])
+    assert unknown.value.field == "reasons"
+    decision = services.reject_application(
+        actor=reviewer, application=application, reasons=["worked"], reason="See the rules."
     )
-    assert decision.amount == 0
-    assert committed_total(application.fund) == 0
+    assert (decision.outcome, decision.amount, decision.reasons) == ("rejected", 0, ["worked"])
+    assert ledger.totals(application.fund).committed == 0
 
 
 @pytest.mark.django_db
@@ -66,40 +89,131 @@ def test_roles_without_the_decide_capability_cannot_decide(role: str) -> None:
     application = ApplicationFactory()
     staff = FundRoleFactory(fund=application.fund, role=role).user
     with pytest.raises(PermissionDenied):
-        record_decision(actor=staff, application=application, outcome="approved")
+        services.approve_application(actor=staff, application=application)
+    with pytest.raises(PermissionDenied):
+        services.reject_application(actor=staff, application=application, reason="No.")
+    with pytest.raises(PermissionDenied):
+        services.waitlist_application(actor=staff, application=application)
     assert not Decision.objects.exists()
+    assert not Award.objects.exists()
 
 
 @pytest.mark.django_db
 def test_a_reviewer_of_another_fund_cannot_decide() -> None:
     application = ApplicationFactory()
     with pytest.raises(PermissionDenied):
-        record_decision(
-            actor=reviewer_of(FundFactory()), application=application, outcome="approved"
-        )
+        services.approve_application(actor=reviewer_of(FundFactory()), application=application)
 
 
 @pytest.mark.django_db
 def test_an_application_is_decided_once() -> None:
     application = ApplicationFactory()
     reviewer = reviewer_of(application.fund)
-    record_decision(actor=reviewer, application=application, outcome="approved")
+    services.approve_application(actor=reviewer, application=application)
     with pytest.raises(InvalidTransition):
-        record_decision(actor=reviewer, application=application, outcome="approved")
+        services.approve_application(actor=reviewer, application=application)
+    with pytest.raises(InvalidTransition):
+        services.reject_application(actor=reviewer, application=application, reason="No.")
     assert Decision.objects.count() == 1
+    assert Award.objects.count() == 1
+
+
+# -- the budget and its waiting list -------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_approval_beyond_the_budget_is_refused() -> None:
+def test_approvals_beyond_the_budget_wait_in_order_and_a_top_up_funds_them(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     fund = FundFactory(budget=Decimal("900.00"))
-    reviewer = reviewer_of(fund)
-    first, second = ApplicationFactory.create_batch(2, fund=fund)
-    record_decision(actor=reviewer, application=first, outcome="approved")
-    with pytest.raises(BudgetExceeded):
-        record_decision(actor=reviewer, application=second, outcome="approved")
-    assert budget_left(fund) == Decimal("400.00")
+    reviewer, operator = reviewer_of(fund), operator_of(fund)
+    first, second, third, fourth = ApplicationFactory.create_batch(4, fund=fund)
+    services.approve_application(actor=reviewer, application=first)
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = services.approve_application(actor=reviewer, application=second)
+    assert waiting.decision is None
+    assert waiting.award is not None
+    assert waiting.award.status == Award.Status.WAITLISTED
     second.refresh_from_db()
-    assert second.status == Application.Status.RECEIVED
+    assert second.status == Application.Status.WAITLISTED
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [second.email]
+    # 400 are left: a smaller approval would fit, but it waits behind the one before it.
+    behind = services.approve_application(
+        actor=reviewer, application=third, amount=Decimal("100.00")
+    )
+    assert behind.award is not None
+    assert behind.award.status == Award.Status.WAITLISTED
+    services.approve_application(actor=reviewer, application=fourth)
+    assert ledger.totals(fund).left == Decimal("400.00")
+    assert list(ledger.waiting(fund).values_list("application", flat=True)) == [
+        second.pk,
+        third.pk,
+        fourth.pk,
+    ]
+    assert ledger.waitlist_offer(fund).count == 0  # 500 do not fit in 400
+
+    ledger.credit_budget(actor=operator, fund=fund, amount=Decimal("300.00"))
+    offer = ledger.waitlist_offer(fund)
+    assert (offer.waiting, offer.count, offer.total) == (3, 2, Decimal("600.00"))
+    decisions = services.fund_waitlist(actor=operator, fund=fund)
+    assert [d.application_id for d in decisions] == [second.pk, third.pk]
+    assert all(d.decided_by == reviewer for d in decisions)
+    assert ledger.totals(fund).left == Decimal("100.00")
+    assert list(ledger.waiting(fund).values_list("application", flat=True)) == [fourth.pk]
+    second.refresh_from_db()
+    assert second.status == Application.Status.APPROVED
+
+
+@pytest.mark.django_db
+def test_first_come_first_served_waits_in_submission_order() -> None:
+    fund = FundFactory(budget=Decimal("0.00"), award_order=Fund.AwardOrder.SUBMISSION)
+    reviewer = reviewer_of(fund)
+    start = dt.datetime(2020, 9, 16, 9, tzinfo=dt.UTC)
+    early, late, middle = (
+        ApplicationFactory(fund=fund, submitted_at=start + dt.timedelta(hours=hours))
+        for hours in (0, 5, 2)
+    )
+    for application in (late, middle, early):  # reviewed in another order
+        services.approve_application(actor=reviewer, application=application)
+    assert list(ledger.waiting(fund).values_list("application", flat=True)) == [
+        early.pk,
+        middle.pk,
+        late.pk,
+    ]
+    ledger.credit_budget(actor=operator_of(fund), fund=fund, amount=Decimal("1000.00"))
+    funded = services.fund_waitlist(actor=operator_of(fund), fund=fund)
+    assert [d.application_id for d in funded] == [early.pk, middle.pk]
+
+
+@pytest.mark.django_db
+def test_a_reviewer_may_put_an_application_on_the_waiting_list_by_hand() -> None:
+    application = ApplicationFactory()
+    reviewer = reviewer_of(application.fund)
+    award = services.waitlist_application(actor=reviewer, application=application)
+    assert award.status == Award.Status.WAITLISTED
+    assert ledger.totals(application.fund).committed == 0
+    with pytest.raises(InvalidTransition):
+        services.approve_application(actor=reviewer, application=application)
+    # Rejected afterwards: the waiting award is taken off the list, no money moves.
+    services.reject_application(actor=reviewer, application=application, reason="Duplicate.")
+    award.refresh_from_db()
+    assert award.status == Award.Status.RELEASED
+    assert ledger.totals(application.fund).committed == 0
+    assert not ledger.waiting(application.fund).exists()
+
+
+@pytest.mark.django_db
+def test_only_the_operator_tops_up_and_funds_the_waiting_list() -> None:
+    fund = FundFactory()
+    for role in ("reviewer", "approver", "finance", "auditor"):
+        staff = FundRoleFactory(fund=fund, role=role).user
+        with pytest.raises(PermissionDenied):
+            ledger.credit_budget(actor=staff, fund=fund, amount=Decimal("1.00"))
+        with pytest.raises(PermissionDenied):
+            services.fund_waitlist(actor=staff, fund=fund)
+    with pytest.raises(ValidationFailed):
+        ledger.credit_budget(actor=operator_of(fund), fund=fund, amount=Decimal("0.00"))
 
 
 @pytest.mark.django_db
@@ -108,51 +222,40 @@ def test_approval_beyond_the_budget_is_refused() -> None:
 )
 @given(
     budget=st.decimals(min_value=0, max_value=5000, places=2),
-    amounts=st.lists(st.decimals(min_value="0.01", max_value=2000, places=2), max_size=8),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["approve", "top_up", "reject_waiting", "fund"]),
+            st.decimals(min_value="0.01", max_value=2000, places=2),
+        ),
+        max_size=10,
+    ),
 )
-def test_budget_is_never_overspent(budget: Decimal, amounts: list[Decimal]) -> None:
-    fund = FundFactory(budget=budget)
-    reviewer = reviewer_of(fund)
-    approved = Decimal("0.00")
-    for amount in amounts:
-        application = ApplicationFactory(fund=fund)
-        try:
-            record_decision(
-                actor=reviewer, application=application, outcome="approved", amount=amount
+def test_the_budget_is_never_overspent_and_the_ledger_adds_up(
+    budget: Decimal, steps: list[tuple[str, Decimal]]
+) -> None:
+    fund: Fund = FundFactory(budget=budget)
+    reviewer, operator = reviewer_of(fund), operator_of(fund)
+    for step, amount in steps:
+        if step == "approve":
+            application = ApplicationFactory(fund=fund)
+            services.approve_application(actor=reviewer, application=application, amount=amount)
+        elif step == "top_up":
+            ledger.credit_budget(actor=operator, fund=fund, amount=amount)
+        elif step == "reject_waiting" and (award := ledger.waiting(fund).first()) is not None:
+            services.reject_application(
+                actor=reviewer, application=award.application, reason="Duplicate."
             )
-        except BudgetExceeded:
-            assert approved + amount > budget
-        else:
-            approved += amount
-        assert committed_total(fund) == approved <= budget
-        assert budget_left(fund) >= 0
-
-
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_approvals_never_overspend_the_budget() -> None:
-    """Two reviewers approve at the same instant with room for only one grant."""
-    fund = FundFactory(budget=Decimal("500.00"))
-    applications = ApplicationFactory.create_batch(2, fund=fund)
-    reviewers = [reviewer_of(fund), reviewer_of(fund)]
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def approve(index: int) -> None:
-        barrier.wait()
-        try:
-            record_decision(
-                actor=reviewers[index], application=applications[index], outcome="approved"
-            )
-            outcomes.append("approved")
-        except BudgetExceeded:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=approve, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["approved", "refused"]
-    assert committed_total(fund) == Decimal("500.00")
+        elif step == "fund":
+            services.fund_waitlist(actor=operator, fund=fund)
+        totals = ledger.totals(fund)
+        reserved = sum(
+            Award.objects.filter(fund=fund, status=Award.Status.RESERVED).values_list(
+                "amount", flat=True
+            ),
+            Decimal("0.00"),
+        )
+        assert totals.committed == reserved
+        assert Decimal("0.00") <= totals.committed <= totals.credited
+        if step == "fund":  # funded up to the first that does not fit
+            first = ledger.waiting(fund).first()
+            assert first is None or first.amount > totals.left

@@ -24,7 +24,7 @@ from entraide.evidence.tests.factories import (
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.review.models import Decision
-from entraide.review.services import record_decision
+from entraide.review import services as review_services
 from entraide.rules import selectors, services
 from entraide.rules.models import ApplicationEvaluation, RuleSetVersion
 from entraide.rules.records import Benefit, Cancellation, PersonEvidence
@@ -399,7 +399,7 @@ def test_a_decision_records_the_rule_version_and_grants_the_evaluations_amount()
     reviewer = staff(application.fund, Role.REVIEWER)
     services.evaluate_application(actor=reviewer, application=application)
 
-    decision = record_decision(actor=reviewer, application=application, outcome="approved")
+    decision = approve(reviewer, application)
 
     assert (decision.amount, decision.rule_version) == (Decimal("500.00"), version)
     event = AuditEvent.objects.get(action="decision.recorded")
@@ -412,15 +412,24 @@ def test_without_an_eligible_evaluation_the_standard_amount_is_the_default() -> 
     reviewer = staff(application.fund, Role.REVIEWER)
     services.evaluate_application(actor=reviewer, application=application)  # 0 days: not eligible
 
-    decision = record_decision(actor=reviewer, application=application, outcome="approved")
+    proposal = review_services.approve_application(actor=reviewer, application=application)
+    assert proposal.second_approval is not None  # against the rules: four eyes
+    decision = review_services.confirm_second_approval(
+        actor=staff(application.fund, Role.APPROVER), second_approval=proposal.second_approval
+    ).decision
 
+    assert decision is not None
     assert decision.amount == Decimal("650.00")
     assert decision.rule_version is not None
     other = ApplicationFactory.create()
-    plain = record_decision(
-        actor=staff(other.fund, Role.REVIEWER), application=other, outcome="approved"
-    )
+    plain = approve(staff(other.fund, Role.REVIEWER), other)
     assert (plain.amount, plain.rule_version) == (Decimal("500.00"), None)
+
+
+def approve(reviewer: Any, application: Application) -> Decision:
+    decision = review_services.approve_application(actor=reviewer, application=application).decision
+    assert decision is not None
+    return decision
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,7 +459,7 @@ def crafted_fund() -> tuple[Fund, RuleSetVersion, dict[str, Application]]:
     reviewer = staff(fund, Role.REVIEWER)
     for name in ("stays", "gains", "still_out", "loses", "decided"):
         services.evaluate_application(actor=reviewer, application=people[name])
-    record_decision(actor=reviewer, application=people["decided"], outcome="approved")
+    approve(reviewer, people["decided"])
     # After v1 was applied, the "loses" applicant started receiving benefits.
     BenefitRecordFactory.create(nir=people["loses"].nir)
     return fund, v1, people
@@ -591,7 +600,7 @@ def test_a_decided_application_keeps_the_evaluation_it_was_decided_on() -> None:
     worked(application.nir, 14)
     reviewer = staff(application.fund, Role.REVIEWER)
     evaluation = services.evaluate_application(actor=reviewer, application=application)
-    decision = record_decision(actor=reviewer, application=application, outcome="approved")
+    decision = approve(reviewer, application)
     worked(application.nir, 30, start=dt.date(2020, 1, 1))  # evidence that comes later
 
     with pytest.raises(InvalidTransition):
