@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.utils import translation
 from django_tasks import task
 from django_tasks.base import TaskContext
@@ -27,7 +27,7 @@ from django_tasks.base import TaskContext
 from entraide.applications import selectors as application_selectors
 from entraide.core.errors import DomainError, InvalidTransition
 from entraide.core.progress import report_progress
-from entraide.core.tasks import stored_in_transaction
+from entraide.core.tasks import enqueue_with_transaction
 from entraide.evidence import fund_verification, imports, inbox, selectors
 from entraide.evidence.models import VerificationRun
 from entraide.evidence.selectors import batch_summary
@@ -178,15 +178,12 @@ def enqueue_verification(run: VerificationRun) -> None:
     after the commit, in transactions of its own.
     """
 
-    def enqueue() -> None:
-        run.task_id = str(verify_fund_applications.enqueue(run.pk).id)
+    def keep(task_id: str) -> None:
+        run.task_id = task_id
         # The id only: with the in-process backend, the run is over already.
-        VerificationRun.objects.filter(pk=run.pk).update(task_id=run.task_id)
+        VerificationRun.objects.filter(pk=run.pk).update(task_id=task_id)
 
-    if stored_in_transaction(verify_fund_applications):
-        enqueue()
-    else:
-        transaction.on_commit(enqueue)
+    enqueue_with_transaction(verify_fund_applications, run.pk, on_enqueued=keep)
 
 
 @task()
