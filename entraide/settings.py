@@ -236,3 +236,5 @@ LOGGING = {
 
 # Paging of back-office lists: one fixed page size keeps the number of queries per page fixed.
 BACKOFFICE_PAGE_SIZE = 50
+# How long "I am reviewing this one" holds an application before others may take it over.
+REVIEW_LOCK_MINUTES = 15

@@ -6,6 +6,12 @@ from entraide.evidence import views as evidence
 from entraide.funds import views as funds
 from entraide.intake import views as intake
 from entraide.intake.api import api as intake_api
+from entraide.review import budget_views as review_budget
+from entraide.review import bulk_approval_views as review_bulk_approval
+from entraide.review import bulk_views as review_bulk
+from entraide.review import decision_views as review_decisions
+from entraide.review import desk_views as review_desk
+from entraide.review import template_views as review_messages
 from entraide.review import views as review
 from entraide.rules import views as rules
 
@@ -46,9 +52,40 @@ urlpatterns = [
     path("staff/funds/<slug:slug>/", review.fund_dashboard, name="fund_dashboard"),
     path("staff/funds/<slug:slug>/applications/", review.application_list, name="application_list"),
     path(
+        "staff/funds/<slug:slug>/applications/bulk-assign/",
+        review_bulk.bulk_assign,
+        name="application_bulk_assign",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/share-out/",
+        review_bulk.queue_round_robin,
+        name="application_queue_round_robin",
+    ),
+    path(
         "staff/funds/<slug:slug>/applications/<str:reference>/",
         review.application_detail,
         name="staff_application",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/second-approvals/<int:proposal_id>/",
+        review_decisions.second_approval_answer,
+        name="second_approval_answer",
+    ),
+    path("staff/funds/<slug:slug>/budget/", review_budget.fund_budget, name="fund_budget"),
+    path(
+        "staff/funds/<slug:slug>/bulk-approval/",
+        review_bulk_approval.bulk_approval,
+        name="bulk_approval",
+    ),
+    path(
+        "staff/funds/<slug:slug>/bulk-approval/<int:bulk_id>/",
+        review_bulk_approval.bulk_approval_status,
+        name="bulk_approval_status",
+    ),
+    path(
+        "staff/funds/<slug:slug>/budget/waitlist/",
+        review_budget.fund_waitlist,
+        name="fund_waitlist",
     ),
     path(
         "staff/funds/<slug:slug>/applications/<str:reference>/evaluate/",
@@ -59,6 +96,36 @@ urlpatterns = [
         "staff/funds/<slug:slug>/applications/<str:reference>/messages/",
         review.write_to_applicant,
         name="staff_application_message",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/assign/",
+        review_desk.assign,
+        name="staff_application_assign",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/unassign/",
+        review_desk.unassign,
+        name="staff_application_unassign",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/claim/",
+        review_desk.claim,
+        name="staff_application_claim",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/release/",
+        review_desk.release,
+        name="staff_application_release",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/flags/",
+        review_desk.raise_flag,
+        name="staff_application_flag",
+    ),
+    path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/flags/<int:flag_id>/resolve/",
+        review_desk.resolve_flag,
+        name="staff_application_flag_resolve",
     ),
     path(
         "staff/funds/<slug:slug>/applications/<str:reference>/records/",
@@ -74,6 +141,21 @@ urlpatterns = [
         "staff/funds/<slug:slug>/verification/<int:run_id>/",
         evidence.fund_verification_run,
         name="fund_verification_run",
+    ),
+    path(
+        "staff/funds/<slug:slug>/messages/",
+        review_messages.message_templates,
+        name="message_templates",
+    ),
+    path(
+        "staff/funds/<slug:slug>/messages/<str:kind>/<str:language>/",
+        review_messages.message_template_edit,
+        name="message_template_edit",
+    ),
+    path(
+        "staff/funds/<slug:slug>/messages/<str:kind>/<str:language>/reset/",
+        review_messages.message_template_reset,
+        name="message_template_reset",
     ),
     path("staff/funds/<slug:slug>/exports/", review.export_start, name="export_start"),
     path(

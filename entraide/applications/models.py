@@ -108,9 +108,18 @@ class Application(models.Model):
                 name="application_has_submitter",
             ),
         ]
+        # The back office's lists read each of their orders from an index, the id last (a page
+        # starts after its previous page's last (key, id): entraide.core.keyset). Searching
+        # has PostgreSQL indexes of its own (migration 0004, entraide.applications.search).
         indexes = [
-            models.Index(fields=["fund", "status", "submitted_at"]),
-            models.Index(fields=["fund", "submitted_at"]),
+            models.Index(
+                fields=["fund", "status", "submitted_at", "id"], name="application_status_order"
+            ),
+            models.Index(fields=["fund", "submitted_at", "id"], name="application_submitted_order"),
+            models.Index(
+                fields=["fund", "last_name", "first_name", "id"], name="application_name_order"
+            ),
+            models.Index(fields=["fund", "reference"], name="application_reference_order"),
             models.Index(fields=["partner", "fund", "status_changed_at"]),
             models.Index(fields=["nir"]),
         ]

@@ -24,7 +24,7 @@ from entraide.applications.models import (
 )
 from entraide.applications.search import search
 from entraide.applications.submission import ASKED_IN_OWN_STEPS
-from entraide.core.keyset import KeysetPage, capped_count, page_of
+from entraide.core.keyset import KeysetPage, capped_counts, page_of
 from entraide.evidence import selectors as evidence_selectors
 from entraide.funds import selectors as fund_selectors
 from entraide.funds import window
@@ -138,10 +138,11 @@ def applications_for_staff(
 ) -> QuerySet[Application]:
     """The fund's applications that ``filters`` keep, in their order."""
     require(user, fund, Capability.VIEW_APPLICATIONS)
-    filters = filters or ListFilters()
-    queryset = Application.objects.filter(fund=fund).filter(
-        *_queue_conditions(filters.queue, user)
-    )
+    return _filtered(user, fund, filters or ListFilters())
+
+
+def _filtered(user: Any, fund: Fund, filters: ListFilters) -> QuerySet[Application]:
+    queryset = Application.objects.filter(fund=fund).filter(*_queue_conditions(filters.queue, user))
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.records:
@@ -207,11 +208,12 @@ def queue_ids(user: Any, fund: Fund, filters: ListFilters, *, limit: int) -> lis
 
 
 def queue_counts(user: Any, fund: Fund) -> list[tuple[str, str, int, bool]]:
-    """``(queue, label, count, more)`` of every queue, counted up to the cap: one query
-    each."""
+    """``(queue, label, count, more)`` of every queue, counted up to the cap, in one query."""
+    require(user, fund, Capability.VIEW_APPLICATIONS)
+    counts = capped_counts([_filtered(user, fund, ListFilters(queue)) for queue in Queue])
     return [
-        (queue, str(label), *capped_count(applications_for_staff(user, fund, ListFilters(queue))))
-        for queue, label in Queue.choices
+        (queue, str(label), count, more)
+        for (queue, label), (count, more) in zip(Queue.choices, counts, strict=True)
     ]
 
 

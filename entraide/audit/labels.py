@@ -41,6 +41,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "approval.refused": pgettext_lazy("audit action", "Approval refused by a second approver"),
     "approval.withdrawn": pgettext_lazy("audit action", "Proposed approval withdrawn"),
     "budget.credited": pgettext_lazy("audit action", "Budget credited"),
+    "review.bulk_approval_requested": pgettext_lazy(
+        "audit action", "Approval of the eligible queue requested"
+    ),
+    "review.bulk_approved": pgettext_lazy("audit action", "Eligible queue approved"),
     "budget.waitlist_funded": pgettext_lazy("audit action", "Waiting list funded"),
     "award.reserved": pgettext_lazy("audit action", "Award reserved in the budget"),
     "award.waitlisted": pgettext_lazy("audit action", "Award waiting for budget"),

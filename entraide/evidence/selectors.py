@@ -222,6 +222,26 @@ def verification_of(application: Application) -> ApplicationVerification | None:
         return None
 
 
+def records_contradict() -> Q:
+    """A filter of an application query: the latest verification found answers that the
+    records contradict."""
+    return Q(verification__has_mismatch=True)
+
+
+def records_agree() -> Q:
+    """A filter of an application query: verified, and the records contradict no answer."""
+    return Q(verification__has_mismatch=False)
+
+
+def outcome_changed() -> Q:
+    """A filter of an application query: the latest verification changed the outcome."""
+    return Q(verification__changed=True)
+
+
+# What ``select_related`` follows from an application to what its latest verification found.
+VERIFICATION = "verification"
+
+
 def verified_outcomes(
     run: VerificationRun, *, statuses: Iterable[str]
 ) -> QuerySet[ApplicationVerification, tuple[int, bool, Decimal]]:

@@ -163,12 +163,16 @@ def award_of(application: Any) -> Award | None:
     return Award.objects.filter(application=application).first()
 
 
-def waiting_position(award: Award) -> int:
-    """The award's place in the waiting list (1: funded next)."""
-    ahead = waiting(award.fund).filter(
+def _ahead_of(award: Award) -> QuerySet[Award]:
+    """The waiting awards funded before ``award``."""
+    return waiting(award.fund).filter(
         Q(queued_at__lt=award.queued_at) | Q(queued_at=award.queued_at, pk__lt=award.pk)
     )
-    return ahead.count() + 1
+
+
+def waiting_position(award: Award) -> int:
+    """The award's place in the waiting list (1: funded next)."""
+    return _ahead_of(award).count() + 1
 
 
 def live_award(application: Any) -> Award | None:
@@ -180,8 +184,8 @@ def place_award(
     *, actor: Any, fund: Fund, application: Any, amount: Decimal, wait: bool = False
 ) -> Award:
     """Reserve ``amount`` for an approved application, or put it on the waiting list when the
-    budget cannot cover it, others are waiting already, or ``wait`` says so (an application
-    put on the waiting list by hand). Runs in the caller's transaction."""
+    budget cannot cover it, others wait before it, or ``wait`` says so (an application put on
+    the waiting list by hand). Runs in the caller's transaction."""
     fund = lock_fund(fund.pk)
     now = timezone.now()
     by_submission = fund.award_order == Fund.AwardOrder.SUBMISSION
@@ -197,7 +201,8 @@ def place_award(
         queued_at=application.submitted_at if by_submission else now,
         created_at=now,
     )
-    if wait or waiting(fund).exclude(pk=award.pk).exists() or totals(fund).left < amount:
+    # First come first served: an application submitted before those waiting goes before them.
+    if wait or _ahead_of(award).exists() or totals(fund).left < amount:
         audit.record(
             actor=actor,
             action="award.waitlisted",

@@ -90,6 +90,15 @@ def partners_of_fund(fund: Fund) -> list[FundPartner]:
     ]
 
 
+def partner_choices(fund: Fund) -> list[tuple[int, str]]:
+    """``(id, name)`` of the partners that hold or held a token for ``fund``, by name."""
+    return list(
+        Partner.objects.filter(pk__in=PartnerToken.objects.filter(fund=fund).values("partner_id"))
+        .order_by("name", "slug")
+        .values_list("pk", "name")
+    )
+
+
 def partner_of_fund(fund: Fund, slug: str) -> Partner:
     """404 for a partner that never held a token for ``fund``: another fund's partners are not
     this fund's operator's business."""

@@ -8,8 +8,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from entraide.applications.models import Application
-from entraide.applications.selectors import CONTRADICTED_BY_RECORDS, OUTCOME_CHANGED
 from entraide.core.forms import AccessibleForm
 from entraide.core.money import format_money
 
@@ -72,7 +70,8 @@ class DecisionForm(AccessibleForm):
         currency: str = "",
         **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        # The choices first: describing the fields validates a bound form.
+        forms.Form.__init__(self, *args, **kwargs)
         if amount_range is not None:
             self.fields["amount"].help_text = _(
                 "The rules allow %(low)s to %(high)s; empty grants %(amount)s."
@@ -91,6 +90,7 @@ class DecisionForm(AccessibleForm):
         reasons.initial = [criterion for criterion, _label, passed in criteria if not passed]
         if not criteria:
             del self.fields["reasons"]
+        self.describe_fields()
 
 
 class SecondApprovalAnswerForm(AccessibleForm):
@@ -111,27 +111,4 @@ class TopUpForm(AccessibleForm):
         required=False,
         max_length=300,
         help_text=_("Where the money comes from (e.g. the ministry's second instalment)."),
-    )
-
-
-class ApplicationFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("All statuses")), *Application.Status.choices],
-    )
-    records = forms.ChoiceField(
-        label=_("Records"),
-        required=False,
-        choices=[
-            ("", _("All applications")),
-            (CONTRADICTED_BY_RECORDS, _("Answers contradicted by the records")),
-            (OUTCOME_CHANGED, _("Outcome changed at the last verification")),
-        ],
-    )
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=100,
-        help_text=_("Reference, name or e-mail."),
     )

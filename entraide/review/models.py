@@ -308,3 +308,47 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fund_id} {self.kind} {self.language}"
+
+
+class BulkApproval(models.Model):
+    """The approval of a whole auto-eligible queue, run in the background: the applications
+    the operator saw in the summary, and what became of them."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("bulk approval", "Queued")
+        RUNNING = "running", pgettext_lazy("bulk approval", "Running")
+        DONE = "done", pgettext_lazy("bulk approval", "Done")
+        FAILED = "failed", pgettext_lazy("bulk approval", "Failed")
+
+    fund = models.ForeignKey(
+        "funds.Fund", verbose_name=_("fund"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    application_ids = models.JSONField(_("applications"), default=list)
+    total = models.DecimalField(_("total"), max_digits=16, decimal_places=2)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    handled = models.PositiveIntegerField(_("handled"), default=0)
+    approved = models.PositiveIntegerField(_("approved"), default=0)
+    waitlisted = models.PositiveIntegerField(_("waiting for budget"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk approval")
+        verbose_name_plural = _("bulk approvals")
+
+    def __str__(self) -> str:
+        return f"{self.fund_id}: {len(self.application_ids)} ({self.status})"
+
+    @property
+    def count(self) -> int:
+        return len(self.application_ids)

@@ -77,12 +77,12 @@ def second_approval_grounds(
     grounds = []
     if evaluation is not None and not evaluation.eligible:
         grounds.append(Ground.OVERRIDE)
-    elif evaluation is not None:
+    else:
         bounds = amount_range(evaluation)
         if bounds is not None:
             changed = not bounds[0] <= amount <= bounds[1]
-        else:
-            changed = amount != evaluation.amount
+        else:  # the rules' amount; without rules, the fund's standard grant
+            changed = amount != default_amount(fund, evaluation)
         if changed:
             grounds.append(Ground.AMOUNT_CHANGED)
     if fund.second_approval_above is not None and amount > fund.second_approval_above:

@@ -1,27 +1,40 @@
 from __future__ import annotations
 
 from django.core.mail import send_mail
-from django.template.loader import render_to_string
-from django.utils import translation
-from django.utils.translation import gettext as _
 from django_tasks import task
+from django_tasks.base import TaskContext
 
-from entraide.review.models import Decision
+from entraide.applications import selectors as application_selectors
+from entraide.core.progress import report_progress
+from entraide.review import bulk, messages
+from entraide.review.models import BulkApproval
 
 
 @task()
-def notify_decision(decision_id: int) -> None:
-    """Tell the applicant the decision, in the language they applied in."""
-    decision = Decision.objects.select_related("application", "fund").get(pk=decision_id)
-    application = decision.application
-    with translation.override(application.language):
-        send_mail(
-            subject=_("Decision on your application %(reference)s")
-            % {"reference": application.reference},
-            message=render_to_string(
-                "review/email/decision.txt",
-                {"decision": decision, "application": application, "fund": decision.fund},
-            ),
-            from_email=None,
-            recipient_list=[application.email],
-        )
+def notify_applicant(application_id: int, kind: str) -> None:
+    """E-mail the applicant the fund's message of ``kind`` (a :class:`MessageTemplate.Kind`:
+    approved, rejected, waitlisted), in the language they applied in."""
+    if kind not in messages.Kind.values:
+        raise ValueError(f"not a kind of message: {kind!r}")
+    application = application_selectors.application_by_id(application_id)
+    subject, body = messages.render_message(
+        application, kind, extra=messages.outcome_values(application, kind)
+    )
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[application.email])
+
+
+@task(takes_context=True)
+def approve_in_bulk(context: TaskContext, bulk_id: int) -> dict[str, int]:
+    """Approve the applications of a confirmed bulk approval, showing how far it got."""
+    approval = BulkApproval.objects.select_related("requested_by").get(pk=bulk_id)
+
+    def tell(done: BulkApproval) -> None:
+        report_progress(context, done=done.handled, total=done.count)
+
+    tell(approval)
+    bulk.run_bulk_approval(approval, progress=tell)
+    return {
+        "approved": approval.approved,
+        "waitlisted": approval.waitlisted,
+        "skipped": approval.skipped,
+    }

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -24,11 +28,16 @@ from entraide.core.forms import add_domain_error
 from entraide.core.progress import progress_of
 from entraide.core.tasks_lookup import fund_task_result
 from entraide.evidence import selectors as evidence_selectors
+from entraide.funds import ledger
 from entraide.funds import selectors as fund_selectors
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, capabilities
-from entraide.review import selectors, services
-from entraide.review.forms import ApplicationFilterForm, DecisionForm
+from entraide.intake import selectors as intake_selectors
+from entraide.review import assignments, selectors, services
+from entraide.review.desk_views import desk_context
+from entraide.review.forms import DecisionForm, SecondApprovalAnswerForm
+from entraide.review.list_forms import PAGE_PARAMETERS, ApplicationFilterForm
+from entraide.review.messages import information_request
 from entraide.review.verification import application_verification
 from entraide.rules import selectors as rules_selectors
 from entraide.rules import services as rules_services
@@ -42,48 +51,97 @@ RECENT_ACTIVITY = 20
 @require_safe
 def fund_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     fund = fund_selectors.fund_for_staff(request.user, slug)
-    committed = selectors.committed_total(fund)
     granted = capabilities(request.user, fund)
     activity = []
     if Capability.VIEW_AUDIT in granted:
         activity = list(audit_selectors.events_for_fund(fund.pk)[:RECENT_ACTIVITY])
+    sees_applications = Capability.VIEW_APPLICATIONS in granted
     return render(
         request,
         "review/dashboard.html",
         {
             "fund": fund,
             "counts": application_selectors.status_counts(fund),
-            "committed": committed,
-            "left": fund.budget - committed,
+            "budget": ledger.totals(fund),
+            "waiting": ledger.waiting(fund).aggregate(count=Count("pk"), total=Sum("amount")),
+            "second_approvals": selectors.second_approvals_waiting(fund).count(),
+            "per_day": _bars(application_selectors.submissions_per_day(fund)),
+            "queues": application_selectors.queue_counts(request.user, fund)
+            if sees_applications
+            else [],
             "capabilities": granted,
             "activity": activity,
             "verification": evidence_selectors.latest_verification(fund)
-            if Capability.VIEW_APPLICATIONS in granted
+            if sees_applications
             else None,
         },
     )
+
+
+def _bars(per_day: list[tuple[dt.date, int]]) -> dict[str, Any]:
+    """The bars of the chart of applications per day: height in % of the busiest day."""
+    busiest = max(per_day, key=lambda day: day[1], default=None)
+    top = busiest[1] if busiest is not None else 0
+    heights = [count * 100 / top if top else 0 for _day, count in per_day]
+    return {
+        "days": [
+            {"day": day, "count": count, "x": index * 10, "y": 100 - height, "height": height}
+            for index, ((day, count), height) in enumerate(zip(per_day, heights, strict=True))
+        ],
+        "width": len(per_day) * 10,
+        "total": sum(count for _day, count in per_day),
+        "busiest": busiest if top else None,
+    }
 
 
 @login_required
 @require_safe
 def application_list(request: HttpRequest, slug: str) -> HttpResponse:
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.VIEW_APPLICATIONS)
-    filters = ApplicationFilterForm(request.GET or None)
-    status, search, records = "", "", ""
-    if filters.is_valid():
-        status, search = filters.cleaned_data["status"], filters.cleaned_data["q"]
-        records = filters.cleaned_data["records"]
-    applications = application_selectors.applications_for_staff(
-        request.user, fund, status=status or None, search=search, records=records
-    ).select_related("verification")  # each row says what the last verification found
-    page = Paginator(applications, settings.BACKOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
+    granted = capabilities(request.user, fund)
+    reviewers = assignments.reviewers_of(fund)
+    form = ApplicationFilterForm(
+        request.GET or None, reviewers=reviewers, partners=intake_selectors.partner_choices(fund)
+    )
+    form.is_valid()
+    filters = form.filters()
+    page = application_selectors.queue_page(
+        request.user,
+        fund,
+        filters,
+        size=settings.BACKOFFICE_PAGE_SIZE,
+        number=_int(request.GET.get("page")),
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in PAGE_PARAMETERS:
+        query.pop(name, None)
+    other_filters = query.copy()
+    other_filters.pop("queue", None)
+    manages = Capability.MANAGE_FUND in granted
     return render(
         request,
         "review/application_list.html",
-        {"fund": fund, "page": page, "filters": filters, "query": query.urlencode()},
+        {
+            "fund": fund,
+            "page": page,
+            "filters": form,
+            "queue": filters.queue,
+            "queues": application_selectors.Queue.choices,
+            "query": query.urlencode(),
+            "here": request.GET.urlencode(),
+            "other_filters": other_filters.urlencode(),
+            # Who may assign: managers anyone to anyone, those who decide themselves.
+            "can_assign": manages or Capability.DECIDE in granted,
+            "manages": manages,
+            "reviewers": reviewers if manages else [],
+        },
     )
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 1
 
 
 @login_required
@@ -100,22 +158,51 @@ def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpR
         request.POST or None,
         default_amount=services.default_amount(fund, evaluation),
         from_evaluation=evaluation is not None and evaluation.eligible,
+        amount_range=services.amount_range(evaluation),
+        criteria=[(row.id, row.label, row.passed) for row in criteria_rows(evaluation)]
+        if evaluation is not None
+        else (),
         currency=fund.currency,
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_decision(
-                actor=request.user,
-                application=application,
-                outcome=form.cleaned_data["outcome"],
-                amount=form.cleaned_data["amount"],
-                reason=form.cleaned_data["reason"],
-            )
+            said = _decide(request, application, form.cleaned_data)
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            return redirect("staff_application", slug=fund.slug, reference=application.reference)
+            messages.success(request, said)
+            return redirect(f"{_page_of(fund, application)}#decision")
     return _render_detail(request, fund, application, granted, form=form, evaluation=evaluation)
+
+
+def _page_of(fund: Fund, application: Application) -> str:
+    return reverse("staff_application", args=[fund.slug, application.reference])
+
+
+def _decide(request: HttpRequest, application: Application, data: dict[str, Any]) -> str:
+    """Carry out the decision form; what to tell the reviewer."""
+    match data["outcome"]:
+        case DecisionForm.REJECT:
+            services.reject_application(
+                actor=request.user,
+                application=application,
+                reasons=data.get("reasons") or [],
+                reason=data["reason"],
+            )
+            return _("The application is rejected; the applicant is told why.")
+        case DecisionForm.WAITLIST:
+            services.waitlist_application(
+                actor=request.user, application=application, amount=data["amount"]
+            )
+            return _("The application waits on the waiting list for budget.")
+    outcome = services.approve_application(
+        actor=request.user, application=application, amount=data["amount"], note=data["note"]
+    )
+    if outcome.second_approval is not None:
+        return _("The approval waits for a second approver.")
+    if outcome.decision is None:
+        return _("The budget is committed: the application waits on the waiting list.")
+    return _("The application is approved; its grant is reserved in the budget.")
 
 
 def _render_detail(
@@ -132,14 +219,28 @@ def _render_detail(
     language = _language()
     labels = dict(_document_choices(fund, language))
     if can_decide and message_form is None:
-        message_form = StaffMessageForm(documents=list(labels.items()))
+        # A request for information starts from the fund's wording (what is typed wins).
+        message_form = StaffMessageForm(
+            documents=list(labels.items()), initial={"body": information_request(application)}
+        )
     return render(
         request,
         "review/application_detail.html",
         {
             "fund": fund,
             "application": application,
+            "desk": desk_context(request.user, fund, application),
             "decision": selectors.decision_for(application.pk),
+            "award": (award := ledger.award_of(application)),
+            "waiting_position": ledger.waiting_position(award)
+            if award is not None and award.status == award.Status.WAITLISTED
+            else None,
+            "second_approval": (pending := selectors.pending_second_approval(application.pk)),
+            "second_approvals": selectors.second_approvals_of(application.pk),
+            "can_answer_second": pending is not None
+            and Capability.CONFIRM_APPROVAL in granted
+            and pending.proposed_by_id != request.user.pk,
+            "answer_form": SecondApprovalAnswerForm(),
             "form": form,
             "can_decide": can_decide,
             "answers": application_selectors.declared_answers(application, language),

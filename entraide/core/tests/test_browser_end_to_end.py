@@ -275,9 +275,9 @@ def test_thin_path_in_a_browser(
     rv.follow(rv.t("Applications"), rf"/staff/funds/{slug}/applications/$")
     rv.follow(reference, rf"/staff/funds/{slug}/applications/{reference}/$")
     assert status_text(rv) == rv.label(Application.Status.RECEIVED)
-    rv.page.check("input[name=outcome][value=approved]")
+    rv.page.check("input[name=outcome][value=approve]")
     rv.page.get_by_role("button", name=rv.t("Record the decision")).click()
-    rv.check(rf"/staff/funds/{slug}/applications/{reference}/$")
+    rv.check(rf"/staff/funds/{slug}/applications/{reference}/#decision$")
     assert status_text(rv) == rv.label(Application.Status.APPROVED)
     decision = squash(
         rv.page.locator("main h2", has_text=rv.t("Decision"))

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.intake.models import PartnerToken
 from entraide.intake.tests.factories import issued_token
+from entraide.review.models import BulkApproval, Flag, SecondApproval
+from entraide.review.tests.factories import FlagFactory
 from entraide.rules.models import RuleSetVersion
 from entraide.rules.tasks import reevaluate_pending_applications
 from entraide.rules.tests.factories import RuleSetVersionFactory
@@ -104,14 +107,76 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "fund_dashboard",     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
     ("get",    "application_list",   (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    # Assigning the ticked applications: the operator admin to anyone, those who decide to
+    # themselves (nothing ticked: sent back to the list with a message).
+    ("post",   "application_bulk_assign",
+                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+    ("get",    "application_bulk_assign",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Sharing a whole list among the reviewers: the operator admin (unconfirmed: the summary).
+    ("get",    "application_queue_round_robin",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "application_queue_round_robin",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "application_queue_round_robin",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "staff_application",  (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
     # An empty decision form: shown again with its errors to those who may decide (rev, apr).
     ("post",   "staff_application",  (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
     ("delete", "staff_application",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Four eyes: those who decide answer a proposed approval (without a choice: sent back to
+    # the application with a message); the service then checks who may confirm.
+    ("post",   "second_approval_answer",
+                                     (IN,  NO,  NO,  NO,  NF,  GO,  GO,  NF,  NF,  NF,  NF)),
+    ("get",    "second_approval_answer",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # The budget: every role of the fund reads it; the operator admin credits it (an empty
+    # form: shown again) and funds the waiting list.
+    ("get",    "fund_budget",        (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "fund_budget",        (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "fund_budget",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "fund_waitlist",      (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+    # Approving the eligible queue at once: the approvers (an empty post: the summary again).
+    ("get",    "bulk_approval",      (IN,  NO,  NO,  NO,  NF,  NF,  OK,  NF,  NF,  NF,  NF)),
+    ("post",   "bulk_approval",      (IN,  NO,  NO,  NO,  NF,  NF,  OK,  NF,  NF,  NF,  NF)),
+    ("delete", "bulk_approval",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "bulk_approval_status",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  OK,  NF,  NF,  NF,  NF)),
+    ("post",   "bulk_approval_status",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "fund_waitlist",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     # Writing to the applicant: those who decide (an empty message: shown again).
     ("post",   "staff_application_message",
                                      (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
     ("get",    "staff_application_message",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # The review desk. Assigning: the operator admin to anyone, those who decide to themselves;
+    # unassigning, lifting a lock: the same (an empty form, no assignment, no lock: sent back
+    # to the application with a message).
+    ("post",   "staff_application_assign",
+                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+    ("get",    "staff_application_assign",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "staff_application_unassign",
+                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+    ("get",    "staff_application_unassign",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "staff_application_release",
+                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+    ("get",    "staff_application_release",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Reviewing (the lock), flagging and resolving flags: those who decide.
+    ("post",   "staff_application_claim",
+                                     (IN,  NO,  NO,  NO,  NO,  GO,  GO,  NO,  NO,  NF,  NF)),
+    ("get",    "staff_application_claim",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "staff_application_flag",
+                                     (IN,  NO,  NO,  NO,  NO,  GO,  GO,  NO,  NO,  NF,  NF)),
+    ("get",    "staff_application_flag",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "staff_application_flag_resolve",
+                                     (IN,  NO,  NO,  NO,  NO,  GO,  GO,  NO,  NO,  NF,  NF)),
+    ("get",    "staff_application_flag_resolve",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     # What the records say about the applicant: every role of the fund.
     ("get",    "staff_application_records",
@@ -126,6 +191,20 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     ("get",    "fund_verification_run",
                                      (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
     ("post",   "fund_verification_run",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # The messages to applicants: the fund's operator admin words them (an empty post: the
+    # form shown again) and goes back to the default.
+    ("get",    "message_templates",  (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "message_templates",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "message_template_edit",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "message_template_edit",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "message_template_edit",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "message_template_reset",
+                                     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "message_template_reset",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("post",   "export_start",       (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  GO,  NF,  NF)),
     ("get",    "export_start",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
@@ -211,6 +290,8 @@ class World:
     token: PartnerToken = field(init=False)
     batch: EvidenceBatch = field(init=False)
     verification_run: VerificationRun = field(init=False)
+    second_approval: SecondApproval = field(init=False)
+    bulk_approval: BulkApproval = field(init=False)
     actors: dict[str, User | None] = field(init=False)
     _export_task_id: str = field(init=False, default="")
     _reevaluation_task_id: str = field(init=False, default="")
@@ -260,6 +341,25 @@ class World:
         self.verification_run = VerificationRunFactory.create(
             fund=self.fund, evidence_batch=self.batch
         )
+        reviewer, approver = self.actors["reviewer"], self.actors["approver"]
+        assert reviewer is not None
+        assert approver is not None
+        self.second_approval = SecondApproval.objects.create(
+            application=self.application,
+            fund=self.fund,
+            amount=Decimal("900.00"),
+            currency=self.fund.currency,
+            grounds=["override"],
+            proposed_by=reviewer,
+            proposed_at=timezone.now(),
+        )
+        self.bulk_approval = BulkApproval.objects.create(
+            fund=self.fund,
+            requested_by=approver,
+            requested_at=timezone.now(),
+            total=Decimal("0.00"),
+            status=BulkApproval.Status.DONE,
+        )
 
     @property
     def export_task_id(self) -> str:
@@ -291,6 +391,11 @@ class World:
             self._import_task_id = str(waiting.id)
         return self._import_task_id
 
+    @cached_property
+    def flag(self) -> Flag:
+        """An open flag on the application (made on first use)."""
+        return FlagFactory.create(application=self.application)
+
 
 URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "home": lambda w: {},
@@ -303,6 +408,21 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "staff_application_message": lambda w: {
         "slug": w.fund.slug,
         "reference": w.application.reference,
+    },
+    **{
+        name: lambda w: {"slug": w.fund.slug, "reference": w.application.reference}
+        for name in (
+            "staff_application_assign",
+            "staff_application_unassign",
+            "staff_application_claim",
+            "staff_application_release",
+            "staff_application_flag",
+        )
+    },
+    "staff_application_flag_resolve": lambda w: {
+        "slug": w.fund.slug,
+        "reference": w.application.reference,
+        "flag_id": w.flag.pk,
     },
     "staff_application_records": lambda w: {
         "slug": w.fund.slug,
@@ -318,9 +438,23 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "fund_create": lambda w: {},
     "fund_dashboard": lambda w: {"slug": w.fund.slug},
     "application_list": lambda w: {"slug": w.fund.slug},
+    "application_bulk_assign": lambda w: {"slug": w.fund.slug},
+    "application_queue_round_robin": lambda w: {"slug": w.fund.slug},
     "staff_application": lambda w: {"slug": w.fund.slug, "reference": w.application.reference},
+    "second_approval_answer": lambda w: {
+        "slug": w.fund.slug,
+        "reference": w.application.reference,
+        "proposal_id": w.second_approval.pk,
+    },
+    "fund_budget": lambda w: {"slug": w.fund.slug},
+    "fund_waitlist": lambda w: {"slug": w.fund.slug},
+    "bulk_approval": lambda w: {"slug": w.fund.slug},
+    "bulk_approval_status": lambda w: {"slug": w.fund.slug, "bulk_id": w.bulk_approval.pk},
     "fund_verification": lambda w: {"slug": w.fund.slug},
     "fund_verification_run": lambda w: {"slug": w.fund.slug, "run_id": w.verification_run.pk},
+    "message_templates": lambda w: {"slug": w.fund.slug},
+    "message_template_edit": lambda w: {"slug": w.fund.slug, "kind": "approved", "language": "fr"},
+    "message_template_reset": lambda w: {"slug": w.fund.slug, "kind": "approved", "language": "fr"},
     "export_start": lambda w: {"slug": w.fund.slug},
     "export_status": lambda w: {"slug": w.fund.slug, "task_id": w.export_task_id},
     "export_download": lambda w: {"slug": w.fund.slug, "task_id": w.export_task_id},

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from entraide.accounts.models import User
 from entraide.applications.models import Application
 from entraide.audit.models import AuditEvent
 from entraide.core.errors import PermissionDenied
@@ -73,7 +74,7 @@ def test_the_queue_is_approved_as_summarised_and_changes_are_skipped(
         bulk.request_bulk_approval(
             actor=approver, fund=fund, seen_count=3, seen_total=summary.total
         )
-    other = FundRoleFactory(fund=fund, role="reviewer").user
+    other: User = FundRoleFactory(fund=fund, role="reviewer").user
     ReviewLock.objects.create(
         application=locked,
         holder=other,

@@ -139,9 +139,8 @@ def test_approvals_beyond_the_budget_wait_in_order_and_a_top_up_funds_them(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [second.email]
     # 400 are left: a smaller approval would fit, but it waits behind the one before it.
-    behind = services.approve_application(
-        actor=reviewer, application=third, amount=Decimal("100.00")
-    )
+    ApplicationEvaluationFactory(application=third, amount=Decimal("100.00"))
+    behind = services.approve_application(actor=reviewer, application=third)
     assert behind.award is not None
     assert behind.award.status == Award.Status.WAITLISTED
     services.approve_application(actor=reviewer, application=fourth)
@@ -184,6 +183,13 @@ def test_first_come_first_served_waits_in_submission_order() -> None:
     ledger.credit_budget(actor=operator_of(fund), fund=fund, amount=Decimal("1000.00"))
     funded = services.fund_waitlist(actor=operator_of(fund), fund=fund)
     assert [d.application_id for d in funded] == [early.pk, middle.pk]
+    # 500 more, not funded yet: an approval of an application submitted before the one still
+    # waiting takes them first.
+    ledger.credit_budget(actor=operator_of(fund), fund=fund, amount=Decimal("500.00"))
+    first_come = ApplicationFactory(fund=fund, submitted_at=start + dt.timedelta(hours=4))
+    outcome = services.approve_application(actor=reviewer, application=first_come)
+    assert outcome.decision is not None
+    assert list(ledger.waiting(fund).values_list("application", flat=True)) == [late.pk]
 
 
 @pytest.mark.django_db
@@ -236,9 +242,9 @@ def test_the_budget_is_never_overspent_and_the_ledger_adds_up(
     fund: Fund = FundFactory(budget=budget)
     reviewer, operator = reviewer_of(fund), operator_of(fund)
     for step, amount in steps:
-        if step == "approve":
-            application = ApplicationFactory(fund=fund)
-            services.approve_application(actor=reviewer, application=application, amount=amount)
+        if step == "approve":  # at the rules' amount
+            evaluation = ApplicationEvaluationFactory(application__fund=fund, amount=amount)
+            services.approve_application(actor=reviewer, application=evaluation.application)
         elif step == "top_up":
             ledger.credit_budget(actor=operator, fund=fund, amount=amount)
         elif step == "reject_waiting" and (award := ledger.waiting(fund).first()) is not None:

@@ -23,8 +23,8 @@ from entraide.evidence.tests.factories import (
 )
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
-from entraide.review.models import Decision
 from entraide.review import services as review_services
+from entraide.review.models import Decision
 from entraide.rules import selectors, services
 from entraide.rules.models import ApplicationEvaluation, RuleSetVersion
 from entraide.rules.records import Benefit, Cancellation, PersonEvidence

@@ -382,7 +382,7 @@ def test_an_approval_without_amount_grants_the_evaluations_amount(client: Client
     client.force_login(staff(application.fund, Role.REVIEWER))
 
     page = client.get(application_url(application))
-    client.post(application_url(application), {"outcome": "approved"})
+    client.post(application_url(application), {"outcome": "approve"})
 
     assert "Leave empty to grant the amount of the evaluation (€900.00)." in page.content.decode()
     application.refresh_from_db()

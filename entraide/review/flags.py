@@ -1,0 +1,116 @@
+"""Flags: something about an application that a reviewer must look at before deciding.
+
+A reviewer raises one with a note; the platform's own checks (duplicates, integrity) raise
+theirs with their own code. A flag stays open until someone who decides resolves it, saying how.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from entraide.applications.models import Application
+from entraide.audit import services as audit
+from entraide.core.errors import InvalidTransition, ValidationFailed
+from entraide.funds.permissions import Capability, require
+from entraide.review.models import Flag
+
+REVIEWER = "reviewer"  # the code of a flag raised by a person
+
+# What each code means to a reviewer; a code without a label is shown as it is.
+CODE_LABELS: dict[str, Promise] = {
+    REVIEWER: pgettext_lazy("flag", "Flagged by a reviewer"),
+}
+
+
+def code_label(code: str) -> str:
+    label = CODE_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def open_flags(application: Application) -> QuerySet[Flag]:
+    return (
+        Flag.objects.filter(application=application, resolved_at__isnull=True)
+        .select_related("raised_by")
+        .order_by("raised_at", "pk")
+    )
+
+
+def flag_of(application: Application, flag_id: int) -> Flag:
+    """One of the application's flags, open or resolved (404 for another's)."""
+    return get_object_or_404(Flag.objects.filter(application=application), pk=flag_id)
+
+
+def raise_flag(*, actor: Any, application: Application, code: str, note: str) -> Flag:
+    """Flag the application for attention. ``actor`` None is the platform, whose checks may
+    run again: an open flag of the same code is then returned instead of a second one. A person
+    raises a ``reviewer`` flag and says why."""
+    note = note.strip()
+    try:
+        Flag._meta.get_field("code").clean(code, None)
+    except ValidationError:
+        raise ValidationFailed(_("A flag's code is a short slug."), field="code") from None
+    if actor is not None:
+        if code != REVIEWER:
+            raise ValidationFailed(_("People raise reviewer flags only."), field="code")
+        if not note:
+            raise ValidationFailed(_("Say what needs attention."), field="note")
+    with transaction.atomic(durable=True):
+        if actor is not None:
+            require(actor, application.fund, Capability.DECIDE)
+        else:
+            existing = open_flags(application).filter(code=code, raised_by=None).first()
+            if existing is not None:
+                return existing
+        flag = Flag.objects.create(
+            application=application,
+            fund_id=application.fund_id,
+            code=code,
+            note=note,
+            raised_by=actor,
+            raised_at=timezone.now(),
+        )
+        audit.record(
+            actor=actor,
+            action="flag.raised",
+            obj=application,
+            changes={"flag": flag.pk, "code": code, "note": note},
+            fund_id=application.fund_id,
+        )
+    return flag
+
+
+def resolve_flag(*, actor: Any, flag: Flag, resolution: str) -> Flag:
+    """Close a flag, saying how it was resolved (for those who decide)."""
+    resolution = resolution.strip()
+    if not resolution:
+        raise ValidationFailed(_("Say how the flag was resolved."), field="resolution")
+    with transaction.atomic(durable=True):
+        require(actor, flag.fund, Capability.DECIDE)
+        flag = (
+            Flag.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .get(pk=flag.pk)
+        )
+        if flag.resolved_at is not None:
+            raise InvalidTransition(_("This flag has already been resolved."))
+        flag.resolved_by = actor
+        flag.resolved_at = timezone.now()
+        flag.resolution = resolution
+        flag.save(update_fields=["resolved_by", "resolved_at", "resolution"])
+        audit.record(
+            actor=actor,
+            action="flag.resolved",
+            obj=flag.application,
+            changes={"flag": flag.pk, "code": flag.code, "resolution": resolution},
+            fund_id=flag.fund_id,
+        )
+    return flag
