@@ -72,6 +72,7 @@ urlpatterns = [
         name="second_approval_answer",
     ),
     path("staff/funds/<slug:slug>/budget/", review_budget.fund_budget, name="fund_budget"),
+    path("staff/funds/<slug:slug>/budget/rules/", review_budget.budget_rules, name="budget_rules"),
     path(
         "staff/funds/<slug:slug>/bulk-approval/",
         review_bulk_approval.bulk_approval,

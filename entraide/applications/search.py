@@ -24,8 +24,23 @@ from django.db.models.functions import Lower
 
 NAME_WORDS_FUNCTION = "entraide_name_words"
 
-# Letters that ``unaccent`` spells out and Unicode does not decompose.
-_SPELLED_OUT = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+# Letters that ``unaccent`` changes and Unicode does not decompose (a search typed with them
+# must fold as the names it looks for did).
+_SPELLED_OUT = str.maketrans(
+    {
+        "œ": "oe",
+        "Œ": "OE",
+        "æ": "ae",
+        "Æ": "AE",
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+    }
+)
 # A one-letter word would match a good part of any fund: it is left out.
 MIN_WORD = 2
 # An e-mail's start is looked for from three characters.

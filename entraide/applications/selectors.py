@@ -105,31 +105,32 @@ class ListFilters:
     sort: str = ""
 
 
-def _queue_conditions(queue: str, user: Any) -> list[Any]:
-    # rules.services reads application selectors: imported here, when first listed.
-    from entraide.rules.services import PENDING_STATUSES
-
+def _queue_conditions(queue: str, user: Any, fund: Fund) -> list[Any]:
     match queue:
         case Queue.NEW:
             return [Q(status=Application.Status.RECEIVED)]
         case Queue.AUTO_ELIGIBLE:
+            # Ready for an approval without a person's look: not waiting for the applicant,
+            # nor for budget, nor for a second approver, and nothing flagged.
             return [
-                Q(status__in=PENDING_STATUSES),
+                Q(status__in=[Application.Status.RECEIVED, Application.Status.UNDER_REVIEW]),
                 rules_selectors.eligible_now(),
                 evidence_selectors.records_agree(),
+                ~review_selectors.has_open_flag(fund),
+                ~review_selectors.waits_for_second_approval(fund),
             ]
         case Queue.MISMATCHES:
             return [evidence_selectors.records_contradict()]
         case Queue.INFO_REQUESTED:
             return [Q(status=Application.Status.INFO_REQUESTED)]
         case Queue.FLAGGED:
-            return [review_selectors.has_open_flag()]
+            return [review_selectors.has_open_flag(fund)]
         case Queue.WAITLIST:
-            return [fund_selectors.waitlisted()]
+            return [fund_selectors.waitlisted(fund)]
         case Queue.SECOND_APPROVAL:
-            return [review_selectors.waits_for_second_approval()]
+            return [review_selectors.waits_for_second_approval(fund)]
         case Queue.MINE:
-            return [review_selectors.assigned_to(user)]
+            return [review_selectors.assigned_to(fund, user)]
     return []
 
 
@@ -142,7 +143,7 @@ def applications_for_staff(
 
 
 def _filtered(user: Any, fund: Fund, filters: ListFilters) -> QuerySet[Application]:
-    queryset = Application.objects.filter(fund=fund).filter(*_queue_conditions(filters.queue, user))
+    queryset = Application.objects.filter(*_queue_conditions(filters.queue, user, fund), fund=fund)
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.records:
@@ -150,7 +151,7 @@ def _filtered(user: Any, fund: Fund, filters: ListFilters) -> QuerySet[Applicati
     if filters.assignee == UNASSIGNED:
         queryset = queryset.filter(review_selectors.unassigned())
     elif filters.assignee:
-        queryset = queryset.filter(review_selectors.assigned_to(filters.assignee))
+        queryset = queryset.filter(review_selectors.assigned_to(fund, filters.assignee))
     if filters.profession:
         queryset = queryset.filter(profession=filters.profession)
     if filters.partner is not None:
@@ -246,7 +247,13 @@ def application_for_staff(user: Any, fund: Fund, reference: str) -> Application:
 
 
 def lock_application(application_id: int) -> Application:
-    return Application.objects.select_for_update().select_related("fund").get(pk=application_id)
+    # The application row only (not its fund, which decisions lock first), and NO KEY UPDATE so
+    # that rows referencing it (flags, assignments, messages) can still be written meanwhile.
+    return (
+        Application.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("fund")
+        .get(pk=application_id)
+    )
 
 
 def status_counts(fund: Fund) -> list[tuple[str, str, int]]:

@@ -41,6 +41,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "approval.refused": pgettext_lazy("audit action", "Approval refused by a second approver"),
     "approval.withdrawn": pgettext_lazy("audit action", "Proposed approval withdrawn"),
     "budget.credited": pgettext_lazy("audit action", "Budget credited"),
+    "fund.budget_rules_updated": pgettext_lazy("audit action", "Budget rules changed"),
     "review.bulk_approval_requested": pgettext_lazy(
         "audit action", "Approval of the eligible queue requested"
     ),

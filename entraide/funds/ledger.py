@@ -29,11 +29,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
-from entraide.core.errors import InvalidTransition, ValidationFailed
+from entraide.core.errors import DomainError, InvalidTransition, ValidationFailed
 from entraide.core.money import ZERO
 from entraide.funds.models import Award, BudgetEntry, Fund
 from entraide.funds.permissions import Capability, require
 from entraide.funds.selectors import lock_fund
+from entraide.programmes import selectors as programme_selectors
 
 
 @dataclass(frozen=True)
@@ -180,24 +181,49 @@ def live_award(application: Any) -> Award | None:
     return Award.objects.filter(application=application, status__in=Award.LIVE).first()
 
 
+class AlreadyAwarded(DomainError):
+    code = "already_awarded"
+    default_message = _("This person already has an award from another fund of the programme.")
+
+
 def place_award(
-    *, actor: Any, fund: Fund, application: Any, amount: Decimal, wait: bool = False
+    *,
+    actor: Any,
+    fund: Fund,
+    application: Any,
+    amount: Decimal,
+    wait: bool = False,
+    one_per_programme: bool = False,
+    rule_version: Any = None,
+    proposed_by: Any = None,
 ) -> Award:
     """Reserve ``amount`` for an approved application, or put it on the waiting list when the
     budget cannot cover it, others wait before it, or ``wait`` says so (an application put on
-    the waiting list by hand). Runs in the caller's transaction."""
+    the waiting list by hand). ``one_per_programme``: the fund's rules allow one award per
+    person in the whole programme. Runs in the caller's transaction."""
     fund = lock_fund(fund.pk)
+    programme_id = fund.programme_id if one_per_programme else None
+    if programme_id is not None:
+        # Funds of a programme lock their own rows: the programme's serialises this check.
+        programme_selectors.lock_programme(programme_id)
+        live = Award.objects.filter(
+            programme_id=programme_id, nir=application.nir, status__in=Award.LIVE
+        )
+        if live.exclude(fund=fund).exists():
+            raise AlreadyAwarded()
     now = timezone.now()
     by_submission = fund.award_order == Fund.AwardOrder.SUBMISSION
     award = Award.objects.create(
         application=application,
         fund=fund,
-        programme_id=fund.programme_id,
+        programme_id=programme_id,
         nir=application.nir,
         amount=amount,
         currency=fund.currency,
         status=Award.Status.WAITLISTED,
         approved_by=actor,
+        proposed_by=proposed_by,
+        rule_version=rule_version,
         queued_at=application.submitted_at if by_submission else now,
         created_at=now,
     )

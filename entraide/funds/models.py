@@ -312,6 +312,24 @@ class Award(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The approval it comes from, for the decision made when a waiting award is funded: the
+    # first person of four eyes, and the rule version the approval was made under.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rule_version = models.ForeignKey(
+        "rules.RuleSetVersion",
+        verbose_name=_("rule version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     queued_at = models.DateTimeField(_("place in the queue"))
     created_at = models.DateTimeField(_("created at"))
     reserved_at = models.DateTimeField(_("reserved at"), null=True, blank=True)

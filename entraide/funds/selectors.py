@@ -60,9 +60,10 @@ def funds_with_ids(ids: QuerySet[Any, Any]) -> QuerySet[Fund]:
     return Fund.objects.filter(pk__in=ids).order_by("pk")
 
 
-def waitlisted() -> Q:
-    """A filter of an application query: its award waits for budget."""
-    return Q(award__status=Award.Status.WAITLISTED)
+def waitlisted(fund: Fund) -> Q:
+    """A filter of an application query of ``fund``: its award waits for budget (the fund
+    named, so that the waiting list's index gives the awards in order)."""
+    return Q(award__fund=fund, award__status=Award.Status.WAITLISTED)
 
 
 # The waiting list's order (the ledger funds it in this order), from an application query.
@@ -71,7 +72,9 @@ WAITING_ORDER = ("award__queued_at", "award__id")
 
 def lock_fund(fund_id: int) -> Fund:
     """Lock the fund row for the rest of the transaction: budget checks queue up behind it."""
-    return Fund.objects.select_for_update().get(pk=fund_id)
+    # NO KEY UPDATE: rows that merely reference the fund (their foreign-key checks take KEY
+    # SHARE) are not held up, nor deadlocked, by the decisions queuing on it.
+    return Fund.objects.select_for_update(no_key=True).get(pk=fund_id)
 
 
 def fund_by_slug(slug: str) -> Fund | None:

@@ -18,6 +18,7 @@ from entraide.core.errors import PermissionDenied, ValidationFailed
 from entraide.funds import ledger
 from entraide.funds.models import Fund, FundDocumentRequirement, FundQuestion, FundRole
 from entraide.funds.permissions import Capability, can_create_funds, has_capability, require
+from entraide.funds.selectors import lock_fund
 
 FUND_AUDITED_FIELDS = (
     "slug",
@@ -255,4 +256,38 @@ def update_public_page(
             changes=changes,
             fund_id=fund.pk,
         )
+    return fund
+
+
+def update_budget_rules(
+    *, actor: Any, fund: Fund, award_order: str, second_approval_above: Decimal | None
+) -> Fund:
+    """Set the order in which waiting awards are funded and the amount above which an approval
+    needs a second approver (None: only overrides and changed amounts need one)."""
+    if award_order not in Fund.AwardOrder.values:
+        raise ValidationFailed(_("Choose an order."), field="award_order")
+    if second_approval_above is not None and second_approval_above <= 0:
+        raise ValidationFailed(
+            _("The amount must be more than zero."), field="second_approval_above"
+        )
+    with transaction.atomic(durable=True):
+        require(actor, fund, Capability.MANAGE_FUND)
+        fund = lock_fund(fund.pk)
+        before = {
+            "award_order": fund.award_order,
+            "second_approval_above": fund.second_approval_above,
+        }
+        after = {"award_order": award_order, "second_approval_above": second_approval_above}
+        changes = audit.diff(before, after)
+        if changes:
+            fund.award_order = award_order
+            fund.second_approval_above = second_approval_above
+            fund.save(update_fields=["award_order", "second_approval_above"])
+            audit.record(
+                actor=actor,
+                action="fund.budget_rules_updated",
+                obj=fund,
+                changes=changes,
+                fund_id=fund.pk,
+            )
     return fund

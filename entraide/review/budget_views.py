@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,9 +16,10 @@ from entraide.core.errors import DomainError
 from entraide.core.forms import add_domain_error
 from entraide.funds import ledger
 from entraide.funds import selectors as fund_selectors
+from entraide.funds import services as fund_services
 from entraide.funds.permissions import Capability, capabilities
 from entraide.review import services
-from entraide.review.forms import TopUpForm
+from entraide.review.forms import BudgetRulesForm, TopUpForm
 
 
 @login_required
@@ -53,6 +55,14 @@ def fund_budget(request: HttpRequest, slug: str) -> HttpResponse:
             "offer": ledger.waitlist_offer(fund),
             "page": page,
             "form": form if can_manage else None,
+            "rules_form": BudgetRulesForm(
+                initial={
+                    "award_order": fund.award_order,
+                    "second_approval_above": fund.second_approval_above,
+                }
+            )
+            if can_manage
+            else None,
             "can_manage": can_manage,
         },
     )
@@ -73,3 +83,26 @@ def fund_waitlist(request: HttpRequest, slug: str) -> HttpResponse:
             % {"count": len(decisions)},
         )
     return redirect("fund_budget", slug=fund.slug)
+
+
+@login_required
+@require_POST
+def budget_rules(request: HttpRequest, slug: str) -> HttpResponse:
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.MANAGE_FUND)
+    form = BudgetRulesForm(request.POST)
+    if form.is_valid():
+        try:
+            fund_services.update_budget_rules(
+                actor=request.user,
+                fund=fund,
+                award_order=form.cleaned_data["award_order"],
+                second_approval_above=form.cleaned_data["second_approval_above"],
+            )
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The budget's rules are saved."))
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(error) for error in errors))
+    return redirect(f"{reverse('fund_budget', args=[fund.slug])}#rules")

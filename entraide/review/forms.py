@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from entraide.core.forms import AccessibleForm
 from entraide.core.money import format_money
+from entraide.funds.models import Fund
 
 
 class DecisionForm(AccessibleForm):
@@ -99,6 +100,25 @@ class SecondApprovalAnswerForm(AccessibleForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Required to refuse: the person who proposed it reads it."),
+    )
+
+
+class BudgetRulesForm(AccessibleForm):
+    award_order = forms.ChoiceField(
+        label=_("Awards are funded"),
+        choices=Fund.AwardOrder.choices,
+        help_text=_("When the budget runs out, approved applications wait in this order."),
+    )
+    second_approval_above = forms.DecimalField(
+        label=_("Second approval above"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        help_text=_(
+            "An approval of more than this amount needs a second approver. Empty: only "
+            "approvals against the rules or with another amount need one."
+        ),
     )
 
 

@@ -45,8 +45,13 @@ def second_approvals_waiting(fund: Fund) -> QuerySet[SecondApproval]:
 # Filters and columns of an application query (the back office's queues and list).
 
 
-def has_open_flag() -> Exists:
-    return Exists(Flag.objects.filter(application=OuterRef("pk"), resolved_at__isnull=True))
+# The fund is named in each (the applications' own): the side tables' indexes start with it.
+
+
+def has_open_flag(fund: Fund) -> Exists:
+    return Exists(
+        Flag.objects.filter(fund=fund, application=OuterRef("pk"), resolved_at__isnull=True)
+    )
 
 
 def open_flag_count() -> Coalesce:
@@ -63,19 +68,19 @@ def open_flag_count() -> Coalesce:
     )
 
 
-def waits_for_second_approval() -> Exists:
+def waits_for_second_approval(fund: Fund) -> Exists:
     return Exists(
         SecondApproval.objects.filter(
-            application=OuterRef("pk"), status=SecondApproval.Status.PENDING
+            fund=fund, application=OuterRef("pk"), status=SecondApproval.Status.PENDING
         )
     )
 
 
-def assigned_to(user: Any) -> Q:
-    return Q(assignment__reviewer=user)
+def assigned_to(fund: Fund, user: Any) -> Q:
+    return Q(assignment__fund=fund, assignment__reviewer=user)
 
 
-def unassigned() -> Exists:
+def unassigned() -> Any:
     # NOT EXISTS, not a LEFT JOIN with IS NULL: PostgreSQL then estimates how many remain.
     return ~Exists(Assignment.objects.filter(application=OuterRef("pk")))
 

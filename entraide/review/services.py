@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,13 +24,15 @@ from entraide.applications import services as application_services
 from entraide.applications.models import DECIDABLE_STATUSES, Application
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
+from entraide.core.tasks import enqueue_with_transaction
 from entraide.funds import ledger
 from entraide.funds import selectors as fund_selectors
 from entraide.funds.models import Award, Fund
 from entraide.funds.permissions import Capability, require
-from entraide.review import assignments
+from entraide.review import assignments, flags
 from entraide.review.models import Decision, MessageTemplate, ReviewLock, SecondApproval
 from entraide.rules import selectors as rules_selectors
+from entraide.rules.document import RuleDocument
 from entraide.rules.models import ApplicationEvaluation
 
 Ground = SecondApproval.Ground
@@ -38,6 +41,11 @@ Ground = SecondApproval.Ground
 class SameSecondApprover(DomainError):
     code = "four_eyes"
     default_message = _("The second approval must come from another person.")
+
+
+class FlagsOpen(DomainError):
+    code = "flags_open"
+    default_message = _("Resolve the application's flags before approving it.")
 
 
 class SecondApprovalPending(DomainError):
@@ -77,6 +85,8 @@ def second_approval_grounds(
     grounds = []
     if evaluation is not None and not evaluation.eligible:
         grounds.append(Ground.OVERRIDE)
+    elif evaluation is None and rules_selectors.has_published_rules(fund.pk):
+        grounds.append(Ground.OVERRIDE)  # not evaluated (yet) under the fund's rules
     else:
         bounds = amount_range(evaluation)
         if bounds is not None:
@@ -117,7 +127,7 @@ def _unlock(application: Application) -> None:
 def _notify(application_id: int, kind: str) -> None:
     from entraide.review.tasks import notify_applicant
 
-    transaction.on_commit(lambda: notify_applicant.enqueue(application_id, kind))
+    enqueue_with_transaction(notify_applicant, application_id, kind)
 
 
 def approve_application(
@@ -133,6 +143,8 @@ def approve_application(
             raise InvalidTransition(_("This application is approved and waits for budget."))
         if _pending_second_approval(application) is not None:
             raise SecondApprovalPending()
+        if flags.open_flags(application).exists():
+            raise FlagsOpen()
         evaluation = rules_selectors.current_evaluation(application.pk)
         granted = amount if amount is not None else default_amount(fund, evaluation)
         if granted <= 0:
@@ -184,6 +196,7 @@ def _propose(
         application_services.transition_application(
             actor=actor, application=application, to_status=Application.Status.UNDER_REVIEW
         )
+    _unlock(application)  # the second approver decides next
     return proposal
 
 
@@ -195,12 +208,21 @@ def _grant(
     evaluation: ApplicationEvaluation | None,
     *,
     proposed_by: Any = None,
+    wait: bool = False,
 ) -> Outcome:
     """Place the award: reserved, the application is approved; else it waits for budget."""
-    award = ledger.place_award(actor=actor, fund=fund, application=application, amount=amount)
+    award = ledger.place_award(
+        actor=actor,
+        fund=fund,
+        application=application,
+        amount=amount,
+        wait=wait,
+        one_per_programme=_one_per_programme(fund, application, evaluation),
+        rule_version=evaluation.version if evaluation is not None else None,
+        proposed_by=proposed_by,
+    )
     if award.status == Award.Status.RESERVED:
-        decision = _approve(actor, fund, application, award, evaluation, proposed_by=proposed_by)
-        return Outcome(decision=decision, award=award)
+        return Outcome(decision=_approve(actor, fund, application, award), award=award)
     if application.status != Application.Status.WAITLISTED:
         application_services.transition_application(
             actor=actor, application=application, to_status=Application.Status.WAITLISTED
@@ -210,17 +232,25 @@ def _grant(
     return Outcome(award=award)
 
 
-def _approve(
-    actor: Any,
-    fund: Fund,
-    application: Application,
-    award: Award,
-    evaluation: ApplicationEvaluation | None,
-    *,
-    proposed_by: Any = None,
-) -> Decision:
-    """The decision of an approval whose award is reserved: the approver's who approved it
-    (``award.approved_by``), even when ``actor`` funds it later from the waiting list."""
+def _one_per_programme(
+    fund: Fund, application: Application, evaluation: ApplicationEvaluation | None
+) -> bool:
+    """Whether the rules allow one award per person in the whole programme of the fund."""
+    if fund.programme_id is None:
+        return False
+    document: RuleDocument | None
+    if evaluation is not None:
+        document = rules_selectors.document_of(evaluation.version)
+    else:
+        submitted_on = application.submitted_at.astimezone(ZoneInfo(fund.time_zone)).date()
+        document = rules_selectors.document_in_force(fund, submitted_on)
+    return document is not None and document.one_per_person == "programme"
+
+
+def _approve(actor: Any, fund: Fund, application: Application, award: Award) -> Decision:
+    """The decision of an approval whose award is reserved, as it was approved: by
+    ``award.approved_by`` (after ``award.proposed_by`` proposed it) under ``award.rule_version``,
+    even when ``actor`` funds it later from the waiting list."""
     decision = Decision.objects.create(
         application=application,
         fund=fund,
@@ -228,11 +258,11 @@ def _approve(
         amount=award.amount,
         currency=award.currency,
         decided_by=award.approved_by,
-        proposed_by=proposed_by,
+        proposed_by=award.proposed_by,
         decided_at=timezone.now(),
-        rule_version=evaluation.version if evaluation is not None else None,
+        rule_version=award.rule_version,
     )
-    _record(actor, decision, application, evaluation)
+    _record(actor, decision, application)
     application_services.transition_application(
         actor=actor, application=application, to_status=Application.Status.APPROVED
     )
@@ -241,12 +271,7 @@ def _approve(
     return decision
 
 
-def _record(
-    actor: Any,
-    decision: Decision,
-    application: Application,
-    evaluation: ApplicationEvaluation | None,
-) -> None:
+def _record(actor: Any, decision: Decision, application: Application) -> None:
     audit.record(
         actor=actor,
         action="decision.recorded",
@@ -260,7 +285,9 @@ def _record(
                 "reasons": decision.reasons,
                 "reason": decision.reason,
                 "proposed_by": decision.proposed_by_id,
-                "rule_version": evaluation.version.number if evaluation is not None else None,
+                "rule_version": decision.rule_version.number
+                if decision.rule_version is not None
+                else None,
             }
         ),
         fund_id=decision.fund_id,
@@ -304,7 +331,7 @@ def reject_application(
             decided_at=timezone.now(),
             rule_version=evaluation.version if evaluation is not None else None,
         )
-        _record(actor, decision, application, evaluation)
+        _record(actor, decision, application)
         application_services.transition_application(
             actor=actor, application=application, to_status=Application.Status.REJECTED
         )
@@ -342,14 +369,8 @@ def waitlist_application(
                 _("This approval needs a second approver: approve it to propose it."),
                 field="outcome",
             )
-        award = ledger.place_award(
-            actor=actor, fund=fund, application=application, amount=granted, wait=True
-        )
-        application_services.transition_application(
-            actor=actor, application=application, to_status=Application.Status.WAITLISTED
-        )
-        _unlock(application)
-        _notify(application.pk, MessageTemplate.Kind.WAITLISTED)
+        award = _grant(actor, fund, application, granted, evaluation, wait=True).award
+        assert award is not None
     return award
 
 
@@ -444,8 +465,7 @@ def fund_waitlist(*, actor: Any, fund: Fund, limit: int | None = None) -> list[D
             if award is None:
                 break
             application = application_selectors.lock_application(award.application_id)
-            evaluation = rules_selectors.current_evaluation(application.pk)
-            decisions.append(_approve(actor, fund, application, award, evaluation))
+            decisions.append(_approve(actor, fund, application, award))
         audit.record(
             actor=actor,
             action="budget.waitlist_funded",

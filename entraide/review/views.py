@@ -154,16 +154,7 @@ def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpR
         # Refused outright: the service's refusal would otherwise show as a form error (200).
         raise PermissionDenied()
     evaluation = rules_selectors.current_evaluation(application.pk)
-    form = DecisionForm(
-        request.POST or None,
-        default_amount=services.default_amount(fund, evaluation),
-        from_evaluation=evaluation is not None and evaluation.eligible,
-        amount_range=services.amount_range(evaluation),
-        criteria=[(row.id, row.label, row.passed) for row in criteria_rows(evaluation)]
-        if evaluation is not None
-        else (),
-        currency=fund.currency,
-    )
+    form = _decision_form(fund, evaluation, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             said = _decide(request, application, form.cleaned_data)
@@ -173,6 +164,21 @@ def application_detail(request: HttpRequest, slug: str, reference: str) -> HttpR
             messages.success(request, said)
             return redirect(f"{_page_of(fund, application)}#decision")
     return _render_detail(request, fund, application, granted, form=form, evaluation=evaluation)
+
+
+def _decision_form(
+    fund: Fund, evaluation: ApplicationEvaluation | None, data: Any = None
+) -> DecisionForm:
+    return DecisionForm(
+        data,
+        default_amount=services.default_amount(fund, evaluation),
+        from_evaluation=evaluation is not None and evaluation.eligible,
+        amount_range=services.amount_range(evaluation),
+        criteria=[(row.id, row.label, row.passed) for row in criteria_rows(evaluation)]
+        if evaluation is not None
+        else (),
+        currency=fund.currency,
+    )
 
 
 def _page_of(fund: Fund, application: Application) -> str:
@@ -309,17 +315,12 @@ def write_to_applicant(request: HttpRequest, slug: str, reference: str) -> HttpR
             messages.success(request, _("Your message was sent to the applicant."))
             return redirect("staff_application", slug=fund.slug, reference=application.reference)
     evaluation = rules_selectors.current_evaluation(application.pk)
-    decision_form = DecisionForm(
-        default_amount=services.default_amount(fund, evaluation),
-        from_evaluation=evaluation is not None and evaluation.eligible,
-        currency=fund.currency,
-    )
     return _render_detail(
         request,
         fund,
         application,
         granted,
-        form=decision_form,
+        form=_decision_form(fund, evaluation),
         evaluation=evaluation,
         message_form=form,
     )

@@ -1,5 +1,6 @@
 """Open the budget ledger of the funds that existed before it: the initial budget as the first
-credit, and an award (reserved, or paid) for every approval already recorded."""
+credit, and an award (reserved, or paid) for every approval already recorded. Those awards are
+counted per fund only: the rules of the time did not promise one award per programme."""
 
 from django.db import migrations
 
@@ -40,7 +41,6 @@ def open_ledgers(apps, schema_editor):
             award = Award.objects.create(
                 application=application,
                 fund=fund,
-                programme_id=fund.programme_id,
                 nir=application.nir,
                 amount=decision.amount,
                 currency=decision.currency,

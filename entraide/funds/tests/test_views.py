@@ -136,6 +136,8 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     ("post",   "fund_budget",        (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
     ("delete", "fund_budget",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("post",   "fund_waitlist",      (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "budget_rules",       (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "budget_rules",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     # Approving the eligible queue at once: the approvers (an empty post: the summary again).
     ("get",    "bulk_approval",      (IN,  NO,  NO,  NO,  NF,  NF,  OK,  NF,  NF,  NF,  NF)),
     ("post",   "bulk_approval",      (IN,  NO,  NO,  NO,  NF,  NF,  OK,  NF,  NF,  NF,  NF)),
@@ -448,6 +450,7 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     },
     "fund_budget": lambda w: {"slug": w.fund.slug},
     "fund_waitlist": lambda w: {"slug": w.fund.slug},
+    "budget_rules": lambda w: {"slug": w.fund.slug},
     "bulk_approval": lambda w: {"slug": w.fund.slug},
     "bulk_approval_status": lambda w: {"slug": w.fund.slug, "bulk_id": w.bulk_approval.pk},
     "fund_verification": lambda w: {"slug": w.fund.slug},

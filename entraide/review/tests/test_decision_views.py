@@ -141,3 +141,18 @@ def test_the_ledger_page_stays_a_fixed_number_of_queries(
         response = client.get(reverse("fund_budget", kwargs={"slug": fund.slug}))
     assert response.content.decode().count("Award reserved") == 30
     assert "Credit the budget" not in response.content.decode()  # read only
+
+
+@pytest.mark.django_db
+def test_the_operator_sets_the_award_order_and_the_threshold(client: Client) -> None:
+    fund: Fund = FundFactory()
+    logged_in(client, fund, "operator_admin")
+    url = reverse("budget_rules", kwargs={"slug": fund.slug})
+    client.post(url, {"award_order": "submission", "second_approval_above": "-5"})
+    fund.refresh_from_db()
+    assert (fund.award_order, fund.second_approval_above) == ("review", None)  # refused
+    client.post(url, {"award_order": "submission", "second_approval_above": "800"})
+    fund.refresh_from_db()
+    assert (fund.award_order, fund.second_approval_above) == ("submission", Decimal("800.00"))
+    body = client.get(reverse("fund_budget", kwargs={"slug": fund.slug})).content.decode()
+    assert 'value="800.00"' in body

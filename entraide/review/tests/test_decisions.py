@@ -16,9 +16,13 @@ from entraide.core.errors import InvalidTransition, PermissionDenied, Validation
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
+from entraide.programmes.tests.factories import ProgrammeFactory
 from entraide.review import services
+from entraide.review.flags import resolve_flag
 from entraide.review.models import Decision
-from entraide.rules.tests.factories import ApplicationEvaluationFactory
+from entraide.review.tests.factories import FlagFactory
+from entraide.rules.models import ApplicationEvaluation
+from entraide.rules.tests.factories import ApplicationEvaluationFactory, RuleSetVersionFactory
 
 
 def reviewer_of(fund: Any) -> Any:
@@ -143,6 +147,7 @@ def test_approvals_beyond_the_budget_wait_in_order_and_a_top_up_funds_them(
     behind = services.approve_application(actor=reviewer, application=third)
     assert behind.award is not None
     assert behind.award.status == Award.Status.WAITLISTED
+    ApplicationEvaluationFactory(application=fourth, amount=Decimal("500.00"))
     services.approve_application(actor=reviewer, application=fourth)
     assert ledger.totals(fund).left == Decimal("400.00")
     assert list(ledger.waiting(fund).values_list("application", flat=True)) == [
@@ -265,3 +270,85 @@ def test_the_budget_is_never_overspent_and_the_ledger_adds_up(
         if step == "fund":  # funded up to the first that does not fit
             first = ledger.waiting(fund).first()
             assert first is None or first.amount > totals.left
+
+
+# -- what a reviewer must look at before money moves -------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_open_flag_stops_the_approval_until_it_is_resolved() -> None:
+    flag = FlagFactory()
+    application = flag.application
+    reviewer = reviewer_of(application.fund)
+    with pytest.raises(services.FlagsOpen):
+        services.approve_application(actor=reviewer, application=application)
+    resolve_flag(actor=reviewer, flag=flag, resolution="Checked with the employer.")
+    assert services.approve_application(actor=reviewer, application=application).decision
+
+
+@pytest.mark.django_db
+def test_without_an_evaluation_under_published_rules_one_person_cannot_approve() -> None:
+    fund: Fund = FundFactory()
+    RuleSetVersionFactory(rule_set__fund=fund)
+    application = ApplicationFactory(fund=fund)
+    outcome = services.approve_application(actor=reviewer_of(fund), application=application)
+    assert outcome.second_approval is not None
+    assert outcome.second_approval.grounds == ["override"]
+
+
+@pytest.mark.django_db
+def test_one_award_per_person_in_the_programme_when_the_rules_say_so() -> None:
+    programme = ProgrammeFactory()
+    first_fund: Fund = FundFactory(programme=programme)
+    second_fund: Fund = FundFactory(programme=programme)
+    first = ApplicationFactory(fund=first_fund)
+    second = ApplicationFactory(fund=second_fund, nir=first.nir)
+    approver = reviewer_of(first_fund)
+    ledger.place_award(
+        actor=approver,
+        fund=first_fund,
+        application=first,
+        amount=Decimal("500.00"),
+        one_per_programme=True,
+    )
+    with pytest.raises(ledger.AlreadyAwarded):
+        ledger.place_award(
+            actor=approver,
+            fund=second_fund,
+            application=second,
+            amount=Decimal("500.00"),
+            one_per_programme=True,
+        )
+    # Rules that allow one award per fund only: the second fund may award the same person.
+    other = ledger.place_award(
+        actor=approver, fund=second_fund, application=second, amount=Decimal("500.00")
+    )
+    assert other.programme is None
+
+
+@pytest.mark.django_db
+def test_a_funded_waiting_award_is_decided_as_it_was_approved() -> None:
+    evaluation: ApplicationEvaluation = ApplicationEvaluationFactory(
+        eligible=False, amount=Decimal("0.00"), application__fund__budget=Decimal("0.00")
+    )
+    application = evaluation.application
+    fund = application.fund
+    reviewer = reviewer_of(fund)
+    approver = FundRoleFactory(fund=fund, role="approver").user
+    proposal = services.approve_application(actor=reviewer, application=application)
+    assert proposal.second_approval is not None
+    waiting = services.confirm_second_approval(
+        actor=approver, second_approval=proposal.second_approval
+    )
+    assert waiting.award is not None
+    assert waiting.award.status == Award.Status.WAITLISTED
+    # The rules change meanwhile; the operator then funds the waiting list.
+    evaluation.is_current = False
+    evaluation.save()
+    ApplicationEvaluationFactory(application=application, amount=Decimal("900.00"))
+    operator = operator_of(fund)
+    ledger.credit_budget(actor=operator, fund=fund, amount=Decimal("1000.00"))
+    [decision] = services.fund_waitlist(actor=operator, fund=fund)
+    assert (decision.decided_by, decision.proposed_by) == (approver, reviewer)
+    assert decision.rule_version == evaluation.version
+    assert decision.amount == fund.standard_amount

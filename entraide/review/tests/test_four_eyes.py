@@ -14,6 +14,7 @@ from entraide.core.errors import PermissionDenied, ValidationFailed
 from entraide.funds import ledger
 from entraide.funds.tests.factories import FundRoleFactory
 from entraide.review import services
+from entraide.review.assignments import claim
 from entraide.review.models import SecondApproval
 from entraide.rules.models import ApplicationEvaluation
 from entraide.rules.tests.factories import ApplicationEvaluationFactory
@@ -165,3 +166,17 @@ def test_a_refused_or_withdrawn_proposal_leaves_the_application_to_decide_again(
     assert statuses == ["refused", "withdrawn"]
     decision = services.reject_application(actor=reviewer, application=application, reason="No.")
     assert decision.outcome == "rejected"
+
+
+@pytest.mark.django_db
+def test_the_proposers_review_lock_does_not_stop_the_second_approver() -> None:
+    evaluation = ApplicationEvaluationFactory(eligible=False, amount=Decimal("0.00"))
+    application = evaluation.application
+    reviewer, approver = staff(application.fund, "reviewer"), staff(application.fund, "approver")
+    claim(actor=reviewer, application=application)
+    proposal = services.approve_application(actor=reviewer, application=application)
+    assert proposal.second_approval is not None
+    outcome = services.confirm_second_approval(
+        actor=approver, second_approval=proposal.second_approval
+    )
+    assert outcome.decision is not None
