@@ -24,8 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import F, Func, QuerySet, TextField, Value
+from django.db import connections
+from django.db.models import (
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.lookups import GreaterThan, LessThan
 
 # Counting costs about as much per row as reading one: up to 1,000 keeps the count of any list
@@ -63,7 +71,7 @@ def capped_counts(
         params.extend(values)
     if not parts:
         return []
-    with connection.cursor() as cursor:
+    with connections[querysets[0].db].cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)
         found = cursor.fetchone()
     return [(min(n, cap), n > cap) for n in found]
@@ -75,9 +83,9 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any] | None:
-    """The values of a cursor made by :func:`encode_cursor`, or None if it is not one (an
-    address typed by hand lists from the start)."""
+def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any] | None:
+    """The values of a cursor made by :func:`encode_cursor`, if they are of ``types`` (a
+    datetime with its time zone); else None: an address typed by hand lists from the start."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         tagged = json.loads(raw)
@@ -87,11 +95,25 @@ def decode_cursor(cursor: str, size: int) -> list[Any] | None:
         ]
     except (binascii.Error, ValueError, TypeError, IndexError):
         return None
-    if not isinstance(tagged, list) or len(values) != size:
+    if not isinstance(tagged, list) or len(values) != len(types):
         return None
-    if not all(isinstance(v, str | int | dt.datetime) for v in values):
-        return None
+    for value, kind in zip(values, types, strict=True):
+        if type(value) is not kind:
+            return None
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            return None
     return values
+
+
+def _python_type(model: Any, path: str) -> type:
+    """What a sort key holds in Python, following relations (``award__queued_at``)."""
+    field: Any = None
+    for name in path.split("__"):
+        field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        model = field.related_model
+    if isinstance(field, DateTimeField):
+        return dt.datetime
+    return int if isinstance(field, IntegerField) else str
 
 
 @dataclass(frozen=True)
@@ -144,7 +166,8 @@ def page_of(
     count, more = capped_count(queryset, cap)
     forward = [F(key).desc() if descending else F(key).asc() for key in keys]
     backward = [F(key).asc() if descending else F(key).desc() for key in keys]
-    boundary = decode_cursor(after or before, len(keys)) if (after or before) else None
+    types = [_python_type(queryset.model, key) for key in keys]
+    boundary = decode_cursor(after or before, types) if (after or before) else None
     number = max(1, number)
     if boundary is not None:
         edge = _Row(*(Value(value) for value in boundary))

@@ -12,6 +12,7 @@ from django.db.models import Count, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -20,7 +21,7 @@ from django_tasks.base import TaskResult
 from entraide.applications import selectors as application_selectors
 from entraide.applications import services as application_services
 from entraide.applications.forms import StaffMessageForm
-from entraide.applications.models import Application
+from entraide.applications.models import DECIDABLE_STATUSES, Application
 from entraide.applications.tasks import export_fund_applications
 from entraide.audit import selectors as audit_selectors
 from entraide.core.errors import DomainError, PermissionDenied
@@ -237,6 +238,11 @@ def _render_detail(
             "application": application,
             "desk": desk_context(request.user, fund, application),
             "decision": selectors.decision_for(application.pk),
+            # the review clock, for applications still waiting for a decision
+            "review_days": application.review_time(timezone.now()).days
+            if application.status in DECIDABLE_STATUSES
+            or application.status == Application.Status.INFO_REQUESTED
+            else None,
             "award": (award := ledger.award_of(application)),
             "waiting_position": ledger.waiting_position(award)
             if award is not None and award.status == award.Status.WAITLISTED

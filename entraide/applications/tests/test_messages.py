@@ -3,6 +3,7 @@ documents) and the applicant's answer in the portal."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import Any
 
@@ -260,3 +261,24 @@ def test_another_applicant_cannot_answer(
 
     assert response.status_code == 404
     assert not ApplicationMessage.objects.filter(from_staff=False).exists()
+
+
+def test_the_review_clock_stops_while_the_fund_waits_for_the_applicant(
+    application: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entraide.applications import services
+
+    start = application.submitted_at
+    clock = [start + dt.timedelta(days=2)]
+    monkeypatch.setattr(services.timezone, "now", lambda: clock[0])
+    reviewer = FundRoleFactory(fund=application.fund, role=FundRole.Role.REVIEWER).user
+    services.send_staff_message(
+        actor=reviewer, application=application, body="Your payslip?", request_information=True
+    )  # day 2: the clock stops
+    application.refresh_from_db()
+    assert application.review_time(start + dt.timedelta(days=5)) == dt.timedelta(days=2)
+    clock[0] = start + dt.timedelta(days=7)
+    services.reply_to_staff(actor=application.applicant, application=application, body="Here.")
+    application.refresh_from_db()  # day 7: it runs again, 5 days paused
+    assert application.clock_paused_seconds == 5 * 86400
+    assert application.review_time(start + dt.timedelta(days=10)) == dt.timedelta(days=5)

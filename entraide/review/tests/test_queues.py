@@ -76,7 +76,7 @@ class Queues:
             Queue.AUTO_ELIGIBLE: {"auto"},
             Queue.MISMATCHES: {"contradicted"},
             Queue.INFO_REQUESTED: {"info"},
-            Queue.FLAGGED: {"flagged"},
+            Queue.FLAGGED: {"flagged", "auto_flagged"},
             Queue.WAITLIST: {"waiting_first", "waiting_second"},
             Queue.SECOND_APPROVAL: {"second"},
             Queue.MINE: {"mine"},
@@ -120,6 +120,11 @@ def queues(db: None) -> Queues:
     ApplicationVerificationFactory.create(run=run, application=outdated)
     make("info", Status.INFO_REQUESTED)
     flags.raise_flag(actor=me, application=make("flagged"), code=flags.REVIEWER, note="Check")
+    # Eligible and the records agree, but flagged: someone must look at it first.
+    held = make("auto_flagged", Status.UNDER_REVIEW)
+    ApplicationEvaluationFactory.create(application=held)
+    ApplicationVerificationFactory.create(run=run, application=held)
+    flags.raise_flag(actor=me, application=held, code=flags.REVIEWER, note="Check")
     resolved = make("resolved_flag", Status.UNDER_REVIEW)
     flag = flags.raise_flag(actor=me, application=resolved, code=flags.REVIEWER, note="Check")
     flags.resolve_flag(actor=me, flag=flag, resolution="Seen")
@@ -139,6 +144,9 @@ def queues(db: None) -> Queues:
             proposed_by=colleague,
             proposed_at=timezone.now(),
         )
+    # Eligible and the records agree, but an approval of it waits for a second person.
+    ApplicationEvaluationFactory.create(application=apps["second"])
+    ApplicationVerificationFactory.create(run=run, application=apps["second"])
     mine, theirs = make("mine"), make("theirs", Status.UNDER_REVIEW)
     assignments.assign(actor=me, fund=fund, application_ids=[mine.pk], reviewer=me)
     assignments.assign(actor=colleague, fund=fund, application_ids=[theirs.pk], reviewer=colleague)
@@ -390,10 +398,19 @@ def test_a_cursor_that_is_not_one_lists_from_the_start(
     fund, references = long_list
     client.force_login(staff(fund, Role.REVIEWER))
 
-    for cursor in ("garbage", "W10", keyset.encode_cursor(["x"]), keyset.encode_cursor([{}, 1])):
-        response = client.get(list_url(fund), {"after": cursor})
+    naive = dt.datetime(2026, 3, 1, 10)  # a cursor typed by hand
+    for cursor in (
+        "garbage",
+        "W10",
+        keyset.encode_cursor(["x"]),  # too few values
+        keyset.encode_cursor([{}, 1]),
+        keyset.encode_cursor(["2026-03-01", 1]),  # a text where the date goes
+        keyset.encode_cursor([at(1), "1"]),
+        keyset.encode_cursor([naive, 1]),  # a moment without its time zone
+    ):
+        response = client.get(list_url(fund), {"after": cursor, "sort": "newest"})
         assert response.status_code == 200
-        assert listed(response) == references[:2]
+        assert listed(response) == references[::-1][:2]
 
 
 def test_a_short_list_is_counted_exactly(client: Client, db: None) -> None:
@@ -411,8 +428,11 @@ def test_a_short_list_is_counted_exactly(client: Client, db: None) -> None:
 def test_cursors_keep_their_values_and_types() -> None:
     values = [at(3, 14).replace(microsecond=123456), 42, "Lefèvre"]
 
-    assert keyset.decode_cursor(keyset.encode_cursor(values), 3) == values
-    assert keyset.decode_cursor(keyset.encode_cursor(values), 2) is None
+    types = [dt.datetime, int, str]
+
+    assert keyset.decode_cursor(keyset.encode_cursor(values), types) == values
+    assert keyset.decode_cursor(keyset.encode_cursor(values), types[:2]) is None
+    assert keyset.decode_cursor(keyset.encode_cursor(values[::-1]), types) is None
 
 
 # --------------------------------------------------------------------------------------------
