@@ -137,6 +137,8 @@ def application_list(request: HttpRequest, slug: str) -> HttpResponse:
             "can_assign": manages or Capability.DECIDE in granted,
             "manages": manages,
             "reviewers": reviewers if manages else [],
+            "can_approve_queue": filters.queue == application_selectors.Queue.AUTO_ELIGIBLE
+            and Capability.CONFIRM_APPROVAL in granted,
         },
     )
 

@@ -106,6 +106,8 @@ def test_the_pages_show_the_summary_then_the_result(
     client.force_login(FundRoleFactory(fund=fund, role="approver").user)
     eligible(fund, "500.00")
     url = reverse("bulk_approval", kwargs={"slug": fund.slug})
+    queue = reverse("application_list", kwargs={"slug": fund.slug}) + "?queue=auto_eligible"
+    assert url in client.get(queue).content.decode()  # offered from the queue
     body = client.get(url).content.decode()
     assert "Approve 1 application" in body
     stale = client.post(url, {"count": "5", "total": "500.00"})
