@@ -96,7 +96,8 @@ def search(queryset: QuerySet[Any], term: str) -> QuerySet[Any]:
     reference = term.upper()
     if _REFERENCE_START.match(reference):
         found |= Q(reference__startswith=reference)
-    elif words and not _EMAIL_LIKE.search(term):
+    # Not "else": "Al-Fayed" looks like the start of a reference and is a name too.
+    if words and not _EMAIL_LIKE.search(term):
         found |= Q(NameStartsWith(words))
     if len(term) >= MIN_EMAIL and " " not in term:
         queryset = queryset.alias(email_lower=Lower("email"))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -364,6 +364,12 @@ def submitted_values(fund: Fund) -> QuerySet[Application, tuple[Any, ...]]:
             "declared",
         )
     )
+
+
+def submitted_at_of(outer_field: str) -> Subquery:
+    """An expression: the submission time of the application whose id ``outer_field`` (of the
+    outer query) holds."""
+    return Subquery(Application.objects.filter(pk=OuterRef(outer_field)).values("submitted_at")[:1])
 
 
 def nirs_of_fund(fund: Fund) -> QuerySet[Application, Any]:

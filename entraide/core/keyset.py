@@ -77,6 +77,9 @@ def capped_counts(
     return [(min(n, cap), n > cap) for n in found]
 
 
+MAX_CURSOR = 512
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
     tagged = [["t", v.isoformat()] if isinstance(v, dt.datetime) else v for v in values]
     raw = json.dumps(tagged, separators=(",", ":")).encode()
@@ -86,6 +89,8 @@ def encode_cursor(values: Sequence[Any]) -> str:
 def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any] | None:
     """The values of a cursor made by :func:`encode_cursor`, if they are of ``types`` (a
     datetime with its time zone); else None: an address typed by hand lists from the start."""
+    if len(cursor) > MAX_CURSOR:  # ours hold a few keys; a longer one is typed by hand
+        return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         tagged = json.loads(raw)
@@ -93,12 +98,14 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any] | None:
             dt.datetime.fromisoformat(v[1]) if isinstance(v, list) and v[:1] == ["t"] else v
             for v in tagged
         ]
-    except (binascii.Error, ValueError, TypeError, IndexError):
+    except (binascii.Error, ValueError, TypeError, IndexError, RecursionError):
         return None
     if not isinstance(tagged, list) or len(values) != len(types):
         return None
     for value, kind in zip(values, types, strict=True):
         if type(value) is not kind:
+            return None
+        if isinstance(value, str) and "\x00" in value:  # no database text holds one
             return None
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             return None

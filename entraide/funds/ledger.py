@@ -255,13 +255,22 @@ def _reserve(actor: Any, fund: Fund, award: Award) -> Award:
     return award
 
 
-def fund_next_waiting(*, actor: Any, fund: Fund) -> Award | None:
-    """Reserve the first award of the waiting list if the budget covers it (else None)."""
-    fund = lock_fund(fund.pk)
-    first = waiting(fund).select_for_update().first()
-    if first is None or totals(fund).left < first.amount:
-        return None
-    return _reserve(actor, fund, first)
+def fundable(fund: Fund, limit: int | None = None) -> list[Award]:
+    """The first waiting awards that the budget left covers, in order, up to the first that
+    does not fit (or ``limit`` of them), locked (the caller holds the fund's lock)."""
+    left = totals(fund).left
+    awards = []
+    for award in waiting(fund).select_for_update()[:limit]:
+        if award.amount > left:
+            break
+        left -= award.amount
+        awards.append(award)
+    return awards
+
+
+def reserve_waiting(*, actor: Any, award: Award) -> Award:
+    """Reserve a waiting award that :func:`fundable` returned (in the same transaction)."""
+    return _reserve(actor, award.fund, award)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from entraide.applications import selectors as application_selectors
 from entraide.audit import services as audit
 from entraide.core.errors import PermissionDenied, ValidationFailed
 from entraide.funds import ledger
-from entraide.funds.models import Fund, FundDocumentRequirement, FundQuestion, FundRole
+from entraide.funds.models import Award, Fund, FundDocumentRequirement, FundQuestion, FundRole
 from entraide.funds.permissions import Capability, can_create_funds, has_capability, require
 from entraide.funds.selectors import lock_fund
 
@@ -283,11 +284,18 @@ def update_budget_rules(
             fund.award_order = award_order
             fund.second_approval_above = second_approval_above
             fund.save(update_fields=["award_order", "second_approval_above"])
+            requeued = 0
+            if "award_order" in changes and award_order == Fund.AwardOrder.SUBMISSION:
+                # Those waiting take their place by submission time, as later approvals will
+                # (back to review order, they keep theirs: all before later approvals).
+                requeued = Award.objects.filter(fund=fund, status=Award.Status.WAITLISTED).update(
+                    queued_at=application_selectors.submitted_at_of("application_id")
+                )
             audit.record(
                 actor=actor,
                 action="fund.budget_rules_updated",
                 obj=fund,
-                changes=changes,
+                changes={**changes, "requeued": requeued},
                 fund_id=fund.pk,
             )
     return fund

@@ -124,14 +124,16 @@ def assign(*, actor: Any, fund: Fund, application_ids: Sequence[int], reviewer: 
     replacing any earlier assignment; returns how many were assigned.
 
     A fund manager assigns to anyone who may decide; a reviewer may only take applications for
-    themselves."""
+    themselves, and only those nobody has (not a colleague's)."""
     with transaction.atomic(durable=True):
-        taking = reviewer.pk == actor.pk and has_capability(actor, fund, Capability.DECIDE)
-        if not taking:
-            require(actor, fund, Capability.MANAGE_FUND)
+        manages = has_capability(actor, fund, Capability.MANAGE_FUND)
+        if not manages and not (
+            reviewer.pk == actor.pk and has_capability(actor, fund, Capability.DECIDE)
+        ):
+            raise PermissionDenied()
         if not has_capability(reviewer, fund, Capability.DECIDE):
             raise ValidationFailed(_not_a_reviewer(reviewer), field="reviewer")
-        ids = _pending_ids(fund, application_ids, unassigned=False)
+        ids = _pending_ids(fund, application_ids, unassigned=not manages)
         if not ids:
             return 0
         now = timezone.now()

@@ -27,6 +27,8 @@ def bulk_approval(request: HttpRequest, slug: str) -> HttpResponse:
             seen_total = Decimal(request.POST.get("total", ""))
         except (ValueError, InvalidOperation):
             seen_count, seen_total = -1, Decimal(-1)  # shown the summary again
+        if not seen_total.is_finite():
+            seen_count, seen_total = -1, Decimal(-1)
         try:
             approval = bulk.request_bulk_approval(
                 actor=request.user, fund=fund, seen_count=seen_count, seen_total=seen_total

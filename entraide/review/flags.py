@@ -17,6 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from entraide.applications import selectors as application_selectors
 from entraide.applications.models import Application
 from entraide.audit import services as audit
 from entraide.core.errors import InvalidTransition, ValidationFailed
@@ -66,7 +67,9 @@ def raise_flag(*, actor: Any, application: Application, code: str, note: str) ->
     with transaction.atomic(durable=True):
         if actor is not None:
             require(actor, application.fund, Capability.DECIDE)
-        else:
+        # Queued behind a decision on the application, which then sees the flag or went first.
+        application_selectors.lock_application(application.pk)
+        if actor is None:
             existing = open_flags(application).filter(code=code, raised_by=None).first()
             if existing is not None:
                 return existing

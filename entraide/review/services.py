@@ -102,12 +102,18 @@ def second_approval_grounds(
 
 def _lock_for_decision(actor: Any, application: Application) -> tuple[Fund, Application]:
     """Lock the fund, then the application (every decision of the fund queues on the fund),
-    and check that the application can be decided by ``actor`` now."""
+    check that the application can be decided by ``actor`` now, and end its review lock (a
+    decided or proposed application needs none; undone if the action fails).
+
+    Every row a decision locks is locked before its first audit event: the audit chain's head
+    stays locked from then on, and paths that lock these rows before writing to the audit log
+    would otherwise deadlock with it."""
     fund = fund_selectors.lock_fund(application.fund_id)
     application = application_selectors.lock_application(application.pk)
     if application.status not in DECIDABLE_STATUSES:
         raise InvalidTransition(_("This application has already been decided."))
     assignments.check_not_locked_by_other(actor, application)
+    ReviewLock.objects.filter(application=application).delete()
     return fund, application
 
 
@@ -117,11 +123,6 @@ def _pending_second_approval(application: Application) -> SecondApproval | None:
         .filter(application=application, status=SecondApproval.Status.PENDING)
         .first()
     )
-
-
-def _unlock(application: Application) -> None:
-    """A decided application needs no review lock any more."""
-    ReviewLock.objects.filter(application=application).delete()
 
 
 def _notify(application_id: int, kind: str) -> None:
@@ -196,7 +197,6 @@ def _propose(
         application_services.transition_application(
             actor=actor, application=application, to_status=Application.Status.UNDER_REVIEW
         )
-    _unlock(application)  # the second approver decides next
     return proposal
 
 
@@ -228,7 +228,6 @@ def _grant(
             actor=actor, application=application, to_status=Application.Status.WAITLISTED
         )
         _notify(application.pk, MessageTemplate.Kind.WAITLISTED)
-    _unlock(application)
     return Outcome(award=award)
 
 
@@ -266,7 +265,6 @@ def _approve(actor: Any, fund: Fund, application: Application, award: Award) -> 
     application_services.transition_application(
         actor=actor, application=application, to_status=Application.Status.APPROVED
     )
-    _unlock(application)
     _notify(application.pk, MessageTemplate.Kind.APPROVED)
     return decision
 
@@ -335,7 +333,6 @@ def reject_application(
         application_services.transition_application(
             actor=actor, application=application, to_status=Application.Status.REJECTED
         )
-        _unlock(application)
         _notify(application.pk, MessageTemplate.Kind.REJECTED)
     return decision
 
@@ -385,11 +382,14 @@ def confirm_second_approval(
     with transaction.atomic(durable=True):
         proposal = _answerable(actor, second_approval)
         fund, application = _lock_for_decision(actor, proposal.application)
+        if flags.open_flags(application).exists():
+            raise FlagsOpen()
         evaluation = rules_selectors.current_evaluation(application.pk)
-        _answer(actor, proposal, SecondApproval.Status.CONFIRMED, answer)
-        return _grant(
+        outcome = _grant(
             actor, fund, application, proposal.amount, evaluation, proposed_by=proposal.proposed_by
         )
+        _answer(actor, proposal, SecondApproval.Status.CONFIRMED, answer)
+        return outcome
 
 
 def refuse_second_approval(
@@ -459,13 +459,15 @@ def fund_waitlist(*, actor: Any, fund: Fund, limit: int | None = None) -> list[D
     who approved it, the funding the actor's."""
     with transaction.atomic(durable=True):
         require(actor, fund, Capability.MANAGE_FUND)
-        decisions: list[Decision] = []
-        while limit is None or len(decisions) < limit:
-            award = ledger.fund_next_waiting(actor=actor, fund=fund)
-            if award is None:
-                break
-            application = application_selectors.lock_application(award.application_id)
-            decisions.append(_approve(actor, fund, application, award))
+        fund = fund_selectors.lock_fund(fund.pk)
+        awards = ledger.fundable(fund, limit)
+        # Every row locked before the first audit event (see _lock_for_decision).
+        applications = [application_selectors.lock_application(a.application_id) for a in awards]
+        ReviewLock.objects.filter(application__in=applications).delete()
+        decisions = [
+            _approve(actor, fund, application, ledger.reserve_waiting(actor=actor, award=award))
+            for award, application in zip(awards, applications, strict=True)
+        ]
         audit.record(
             actor=actor,
             action="budget.waitlist_funded",

@@ -144,7 +144,10 @@ def application_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 1
+    """A page number from the address; 1 for anything else (``isdigit`` alone lets "²" in)."""
+    if value and len(value) <= 9 and value.isascii() and value.isdecimal():
+        return int(value)
+    return 1
 
 
 @login_required

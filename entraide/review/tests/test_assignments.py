@@ -116,10 +116,15 @@ def test_a_reviewer_takes_an_application_for_themselves_but_gives_none_to_others
         assignments.assign(
             actor=me, fund=fund, application_ids=[application.pk], reviewer=colleague
         )
-    taken = assignments.assign(actor=me, fund=fund, application_ids=[application.pk], reviewer=me)
+    # A colleague's application stays theirs; one nobody has is taken.
+    free = ApplicationFactory.create(fund=fund)
+    taken = assignments.assign(
+        actor=me, fund=fund, application_ids=[application.pk, free.pk], reviewer=me
+    )
 
     assert taken == 1
-    assert reviewer_of(application) == me.pk
+    assert reviewer_of(application) == colleague.pk
+    assert reviewer_of(free) == me.pk
 
 
 @pytest.mark.django_db
