@@ -13,7 +13,7 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from entraide.accounts.tests.factories import UserFactory
 from entraide.applications.models import Application
@@ -323,7 +323,7 @@ def test_a_second_reviewer_is_refused_with_who_holds_it_and_until_when() -> None
     expires = dt.datetime(2031, 1, 15, 13, 35, tzinfo=dt.UTC)  # 14:35 in Paris
     ReviewLockFactory.create(application=application, holder=first, expires_at=expires)
 
-    with pytest.raises(BeingReviewed) as refused:
+    with translation.override("fr"), pytest.raises(BeingReviewed) as refused:
         assignments.claim(actor=second, application=application)
 
     assert refused.value.code == "being_reviewed"
