@@ -257,10 +257,11 @@ def _reserve(actor: Any, fund: Fund, award: Award) -> Award:
 
 def fundable(fund: Fund, limit: int | None = None) -> list[Award]:
     """The first waiting awards that the budget left covers, in order, up to the first that
-    does not fit (or ``limit`` of them), locked (the caller holds the fund's lock)."""
+    does not fit (or ``limit`` of them). The caller holds the fund's lock, under which every
+    award of the fund changes: the list cannot move meanwhile."""
     left = totals(fund).left
     awards = []
-    for award in waiting(fund).select_for_update()[:limit]:
+    for award in waiting(fund)[:limit].iterator(chunk_size=500):
         if award.amount > left:
             break
         left -= award.amount
