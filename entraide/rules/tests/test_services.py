@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from entraide.applications.models import Application
 from entraide.applications.tests.factories import ApplicationFactory
@@ -238,7 +237,8 @@ def test_evaluating_stores_the_result_with_explanations_in_both_languages() -> N
     )
     assert evaluation.version == version
     assert evaluation.is_current
-    assert evaluation.evaluated_on == timezone.localdate(application.submitted_at)
+    # the day it was submitted on the fund's clock (after 23:00 UTC, already tomorrow in Paris)
+    assert evaluation.evaluated_on == application.fund.local_today(application.submitted_at)
     result = evaluation.result
     assert result["ref"] == application.reference
     assert result["components"] == {"grant": "900.00"}
