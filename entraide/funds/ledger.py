@@ -58,15 +58,20 @@ class Totals:
 NOTHING = Totals(ZERO, ZERO, ZERO)
 
 
-def totals(fund: Fund) -> Totals:
-    """The totals after the fund's last ledger entry."""
+def _last(fund: Fund) -> tuple[int, Totals]:
+    """The number of the fund's last ledger entry (0: none yet) and the totals after it."""
     last = (
         BudgetEntry.objects.filter(fund=fund)
         .order_by("-sequence")
-        .values_list("credited", "committed", "paid")
+        .values_list("sequence", "credited", "committed", "paid")
         .first()
     )
-    return NOTHING if last is None else Totals(*last)
+    return (0, NOTHING) if last is None else (last[0], Totals(*last[1:]))
+
+
+def totals(fund: Fund) -> Totals:
+    """The totals after the fund's last ledger entry."""
+    return _last(fund)[1]
 
 
 def _append(
@@ -79,8 +84,7 @@ def _append(
     note: str = "",
 ) -> BudgetEntry:
     """One entry after the fund's last (the caller holds the fund's lock)."""
-    last = BudgetEntry.objects.filter(fund=fund).order_by("-sequence").first()
-    before = NOTHING if last is None else Totals(last.credited, last.committed, last.paid)
+    sequence, before = _last(fund)
     credited, committed, paid = before.credited, before.committed, before.paid
     match kind:
         case BudgetEntry.Kind.CREDIT:
@@ -95,7 +99,7 @@ def _append(
                 paid -= amount  # a payment returned: the money is the fund's again
     return BudgetEntry.objects.create(
         fund=fund,
-        sequence=(last.sequence if last is not None else 0) + 1,
+        sequence=sequence + 1,
         kind=kind,
         amount=amount,
         currency=fund.currency,

@@ -117,6 +117,16 @@ def _lock_for_decision(actor: Any, application: Application) -> tuple[Fund, Appl
     return fund, application
 
 
+def _open_for_decision(actor: Any, application: Application) -> tuple[Fund, Application]:
+    """A reviewer's decision (approve, reject, wait): allowed, locked, and no proposal of an
+    approval waiting for its second approver."""
+    require(actor, application.fund, Capability.DECIDE)
+    fund, application = _lock_for_decision(actor, application)
+    if _pending_second_approval(application) is not None:
+        raise SecondApprovalPending()
+    return fund, application
+
+
 def _pending_second_approval(application: Application) -> SecondApproval | None:
     return (
         SecondApproval.objects.select_for_update()
@@ -138,12 +148,9 @@ def approve_application(
     the approval is proposed to a second approver. Without an amount, the rules' amount (else
     the fund's standard amount) is granted."""
     with transaction.atomic(durable=True):
-        require(actor, application.fund, Capability.DECIDE)
-        fund, application = _lock_for_decision(actor, application)
+        fund, application = _open_for_decision(actor, application)
         if application.status == Application.Status.WAITLISTED:
             raise InvalidTransition(_("This application is approved and waits for budget."))
-        if _pending_second_approval(application) is not None:
-            raise SecondApprovalPending()
         if flags.open_flags(application).exists():
             raise FlagsOpen()
         evaluation = rules_selectors.current_evaluation(application.pk)
@@ -303,10 +310,7 @@ def reject_application(
             _("Give the applicant the reason for the rejection."), field="reason"
         )
     with transaction.atomic(durable=True):
-        require(actor, application.fund, Capability.DECIDE)
-        fund, application = _lock_for_decision(actor, application)
-        if _pending_second_approval(application) is not None:
-            raise SecondApprovalPending()
+        fund, application = _open_for_decision(actor, application)
         evaluation = rules_selectors.current_evaluation(application.pk)
         known = rejection_grounds(evaluation)
         unknown = [ground for ground in reasons if ground not in known]
@@ -351,12 +355,9 @@ def waitlist_application(
     the fund's order, whatever is left now. An approval that needs four eyes is proposed
     instead (approve it)."""
     with transaction.atomic(durable=True):
-        require(actor, application.fund, Capability.DECIDE)
-        fund, application = _lock_for_decision(actor, application)
+        fund, application = _open_for_decision(actor, application)
         if application.status == Application.Status.WAITLISTED:
             raise InvalidTransition(_("This application is on the waiting list already."))
-        if _pending_second_approval(application) is not None:
-            raise SecondApprovalPending()
         evaluation = rules_selectors.current_evaluation(application.pk)
         granted = amount if amount is not None else default_amount(fund, evaluation)
         if granted <= 0:
