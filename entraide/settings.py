@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "entraide.review",
     "entraide.rules",
     "entraide.intake",
+    "entraide.payments",
     "entraide.demo",
 ]
 

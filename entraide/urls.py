@@ -6,6 +6,9 @@ from entraide.evidence import views as evidence
 from entraide.funds import views as funds
 from entraide.intake import views as intake
 from entraide.intake.api import api as intake_api
+from entraide.payments import bank_views as payments_bank
+from entraide.payments import portal_views as payments_portal
+from entraide.payments import views as payments
 from entraide.review import budget_views as review_budget
 from entraide.review import bulk_approval_views as review_bulk_approval
 from entraide.review import bulk_views as review_bulk
@@ -87,6 +90,53 @@ urlpatterns = [
         "staff/funds/<slug:slug>/budget/waitlist/",
         review_budget.fund_waitlist,
         name="fund_waitlist",
+    ),
+    path("staff/funds/<slug:slug>/payments/", payments.payments_overview, name="payments_overview"),
+    path(
+        "staff/funds/<slug:slug>/payments/settings/",
+        payments.payment_settings,
+        name="payment_settings",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/batches/<str:reference>/",
+        payments.payment_batch,
+        name="payment_batch",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/batches/<str:reference>/release/",
+        payments.payment_batch_release,
+        name="payment_batch_release",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/batches/<str:reference>/sent/",
+        payments.payment_batch_sent,
+        name="payment_batch_sent",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/batches/<str:reference>/cancel/",
+        payments.payment_batch_cancel,
+        name="payment_batch_cancel",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/batches/<str:reference>/file/",
+        payments.payment_batch_file,
+        name="payment_batch_file",
+    ),
+    path("staff/funds/<slug:slug>/payments/returns/", payments.bank_returns, name="bank_returns"),
+    path(
+        "staff/funds/<slug:slug>/payments/returns/<int:return_id>/",
+        payments.bank_return,
+        name="bank_return",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/reconciliation/",
+        payments.payments_reconciliation,
+        name="payments_reconciliation",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/failed/<int:payment_id>/release/",
+        payments.failed_payment_release,
+        name="failed_payment_release",
     ),
     path(
         "staff/funds/<slug:slug>/applications/<str:reference>/evaluate/",
@@ -210,6 +260,26 @@ urlpatterns = [
         "staff/funds/<slug:slug>/partners/<slug:partner>/secret/",
         intake.partner_secret,
         name="intake_partner_secret",
+    ),
+    path(
+        "me/applications/<str:reference>/bank-details/",
+        payments_portal.bank_details,
+        name="application_bank_details",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/bank-details/",
+        payments_bank.bank_details_changes,
+        name="bank_details_changes",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/bank-details/<int:change_id>/verify/",
+        payments_bank.bank_details_verify,
+        name="bank_details_verify",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/bank-details/<int:change_id>/refuse/",
+        payments_bank.bank_details_refuse,
+        name="bank_details_refuse",
     ),
     path("api/", intake_api.urls),
     path("accounts/", include("allauth.urls")),

@@ -165,12 +165,13 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     Application.Status.APPROVED: frozenset({Application.Status.PAID}),
     Application.Status.REJECTED: frozenset(),
-    Application.Status.PAID: frozenset(),
+    # A transfer the bank returned: approved again, to be paid again.
+    Application.Status.PAID: frozenset({Application.Status.APPROVED}),
 }
+# Where a reviewer's decision can still be made (a paid application returned by the bank is
+# approved again by the payments, not decided again).
 DECIDABLE_STATUSES = frozenset(
-    status
-    for status, targets in ALLOWED_TRANSITIONS.items()
-    if Application.Status.APPROVED in targets or Application.Status.REJECTED in targets
+    {Application.Status.RECEIVED, Application.Status.UNDER_REVIEW, Application.Status.WAITLISTED}
 )
 
 

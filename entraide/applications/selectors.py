@@ -386,3 +386,22 @@ def fund_ids_of_applicants(nirs: QuerySet[Any, Any]) -> QuerySet[Application, An
     """The funds having an application of one of these people (a sub-query of NIRs), as a
     sub-query of distinct fund ids."""
     return Application.objects.filter(nir__in=nirs).values("fund_id").distinct().order_by()
+
+
+@dataclass(frozen=True)
+class Payee:
+    """Who an application's grant is paid to, as a payment batch needs it."""
+
+    application_id: int
+    reference: str
+    account_holder: str
+    iban: str
+    bic: str
+
+
+def payees(application_ids: QuerySet[Any, Any]) -> dict[int, Payee]:
+    """The bank details of the applications a sub-query gives (one query, any number)."""
+    rows = Application.objects.filter(pk__in=application_ids).values_list(
+        "pk", "reference", "account_holder", "iban", "bic"
+    )
+    return {row[0]: Payee(*row) for row in rows.iterator(chunk_size=5000)}

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,8 @@ from entraide.applications.submission import (
     SubmissionData,
     SubmissionInvalid,
     check_submission,
+    normalise_bic,
+    normalise_iban,
 )
 from entraide.applications.tasks import (
     export_fund_applications,
@@ -466,6 +469,77 @@ def transition_application(
     application_id = application.pk
     partner = application.partner if application.partner_id is not None else None
     transaction.on_commit(lambda: announce_status(application_id, to_status, partner))
+    return application
+
+
+def record_applications_paid(
+    *, actor: Any, application_ids: QuerySet[Any, Any], count: int, batch: models.Model
+) -> None:
+    """The grants of these approved applications were sent to the bank together in ``batch``:
+    one update and one audit event, in the caller's transaction, for batches of any size.
+    Refused unless all ``count`` of them were approved."""
+    approved = Application.objects.filter(
+        pk__in=application_ids, status=Application.Status.APPROVED
+    )
+    # Partners hear of each of theirs (the portal's applicants read their status page).
+    of_partners = [
+        (application.pk, application.partner)
+        for application in approved.filter(partner__isnull=False).select_related("partner")
+    ]
+    if approved.update(status=Application.Status.PAID, status_changed_at=timezone.now()) != count:
+        raise InvalidTransition()
+    audit.record(
+        actor=actor,
+        action="applications.paid",
+        obj=batch,
+        changes={"count": count},
+        fund_id=getattr(batch, "fund_id", None),
+    )
+    if of_partners:
+
+        def announce() -> None:
+            for application_id, partner in of_partners:
+                announce_status(application_id, Application.Status.PAID, partner)
+
+        transaction.on_commit(announce)
+
+
+# -- bank details ------------------------------------------------------------------------------
+
+BANK_DETAILS_FIELDS = ("iban", "bic", "account_holder")
+
+
+def replace_bank_details(
+    *, actor: Any, application: Application, iban: str, bic: str, account_holder: str, note: str
+) -> Application:
+    """Put new bank details on the application (locked by the caller, whose action decides
+    whether they may change: the applicant's before an award, finance's verification after),
+    in the caller's transaction; the audit event shows the IBANs masked."""
+    new = {
+        "iban": normalise_iban(iban),
+        "bic": normalise_bic(bic),
+        "account_holder": " ".join(account_holder.split()),
+    }
+    if not new["account_holder"]:
+        raise ValidationFailed(field="account_holder")
+    changed = {
+        field: {
+            "before": audit.mask(field, getattr(application, field)),
+            "after": audit.mask(field, value),
+        }
+        for field, value in new.items()
+        if getattr(application, field) != value
+    }
+    for field, value in new.items():
+        setattr(application, field, value)
+    application.save(update_fields=list(BANK_DETAILS_FIELDS))
+    audit.record(
+        actor=actor,
+        action="application.bank_details_replaced",
+        obj=application,
+        changes={**changed, "note": note},
+        fund_id=application.fund_id,
+    )
     return application
 
 

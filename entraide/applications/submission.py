@@ -124,8 +124,8 @@ def _required(value: str, name: str) -> Problem | None:
 
 
 def check_submission(data: SubmissionData, document: RuleDocument | None) -> SubmissionData:
-    """The submission normalised (NIR and IBAN compact, names trimmed, answers typed), or
-    :class:`SubmissionInvalid` listing every problem."""
+    """The submission normalised (NIR and IBAN compact, the BIC found from the IBAN when left
+    empty, names trimmed, answers typed), or :class:`SubmissionInvalid` listing every problem."""
     problems: list[Problem] = []
     cleaned: dict[str, Any] = {}
 
@@ -151,6 +151,9 @@ def check_submission(data: SubmissionData, document: RuleDocument | None) -> Sub
         attempt("birth_date", _birth_date_of, cleaned["nir"], data.birth_date)
     attempt("iban", normalise_iban, data.iban)
     attempt("bic", normalise_bic, data.bic)
+    if cleaned.get("iban") and cleaned.get("bic") == "":
+        # Left empty, the BIC is the one the IBAN's bank is registered with (when known).
+        cleaned["bic"] = bic_of(cleaned["iban"])
     if data.profession not in Application.Profession.values:
         problems.append(
             Problem(FIELD_PATHS["profession"], str(_("Choose one of the professions offered.")))

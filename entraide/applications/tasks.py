@@ -22,14 +22,19 @@ from entraide.core.progress import report_progress
 
 @task()
 def follow_up_submission(application_id: int, evaluate: bool) -> None:
-    """Evaluate a new application (when the fund has rules), then send its receipt: one task
-    per submission, so that opening day queues one row, not two. The receipt goes even if the
-    evaluation fails (the failure stays on the task, and staff can evaluate again)."""
+    """Check the account holder's name (flagging a mismatch for the reviewers), evaluate a
+    new application (when the fund has rules), then send its receipt: one task per submission,
+    so that opening day queues one row, not two. Each step runs even if one before it fails,
+    and the receipt always goes (a failure stays on the task; staff can evaluate again)."""
+    from entraide.payments.bank_details import check_account_holder
     from entraide.rules.tasks import evaluate_submitted_application
 
     try:
-        if evaluate:
-            evaluate_submitted_application.call(application_id)
+        try:
+            check_account_holder(application_id)
+        finally:
+            if evaluate:
+                evaluate_submitted_application.call(application_id)
     finally:
         send_receipt.call(application_id)
 

@@ -22,6 +22,20 @@ ACTION_LABELS: dict[str, Promise] = {
     "application.status_changed": pgettext_lazy("audit action", "Status changed"),
     "application.message_sent": pgettext_lazy("audit action", "Message sent to the applicant"),
     "application.reply_received": pgettext_lazy("audit action", "Reply from the applicant"),
+    "application.bank_details_replaced": pgettext_lazy("audit action", "Bank details replaced"),
+    "bank_details.requested": pgettext_lazy(
+        "audit action", "New bank details asked of the applicant"
+    ),
+    "bank_details.submitted": pgettext_lazy(
+        "audit action", "New bank details given, waiting for verification"
+    ),
+    "bank_details.verified": pgettext_lazy("audit action", "New bank details verified"),
+    "bank_details.refused": pgettext_lazy(
+        "audit action", "New bank details refused, the applicant asked again"
+    ),
+    "bank_details.closed": pgettext_lazy(
+        "audit action", "Change of bank details closed (the award was released)"
+    ),
     "assignment.assigned": pgettext_lazy("audit action", "Applications assigned to a reviewer"),
     "assignment.spread": pgettext_lazy("audit action", "Applications spread over the reviewers"),
     "assignment.removed": pgettext_lazy("audit action", "Applications unassigned"),
@@ -50,7 +64,18 @@ ACTION_LABELS: dict[str, Promise] = {
     "award.reserved": pgettext_lazy("audit action", "Award reserved in the budget"),
     "award.waitlisted": pgettext_lazy("audit action", "Award waiting for budget"),
     "award.released": pgettext_lazy("audit action", "Award released"),
-    "award.paid": pgettext_lazy("audit action", "Award paid"),
+    "awards.paid": pgettext_lazy("audit action", "Awards paid (payment batch sent)"),
+    "payment_settings.saved": pgettext_lazy("audit action", "Payment settings saved"),
+    "payment_batch.prepared": pgettext_lazy("audit action", "Payment batch prepared"),
+    "payment_batch.released": pgettext_lazy("audit action", "Payment batch released"),
+    "payment_batch.sent": pgettext_lazy("audit action", "Payment batch sent to the bank"),
+    "payment_batch.cancelled": pgettext_lazy("audit action", "Payment batch cancelled"),
+    "payment_file.generated": pgettext_lazy("audit action", "Payment file generated"),
+    "payment_file.downloaded": pgettext_lazy("audit action", "Payment file downloaded"),
+    "bank_return.imported": pgettext_lazy("audit action", "Bank return imported"),
+    "payment.failed": pgettext_lazy("audit action", "Transfer failed"),
+    "applications.paid": pgettext_lazy("audit action", "Applications paid (payment batch sent)"),
+    "award.returned": pgettext_lazy("audit action", "Payment returned by the bank"),
     "evidence.batch_loaded": pgettext_lazy("audit action", "Evidence loaded"),
     "evidence.import_requested": pgettext_lazy("audit action", "Evidence file import requested"),
     "evidence.batch_imported": pgettext_lazy("audit action", "Evidence file imported"),

@@ -37,6 +37,8 @@ from entraide.evidence.services import load_evidence_batch
 from entraide.funds.models import FundRole
 from entraide.funds.selectors import fund_by_slug
 from entraide.funds.services import create_fund, grant_fund_role
+from entraide.payments.models import FileFormat, default_csv_columns
+from entraide.payments.services import save_payment_settings
 from entraide.programmes.services import create_programme
 from entraide.review.services import approve_application, reject_application
 from entraide.rules import aggregates
@@ -52,9 +54,25 @@ STAFF = (
     ("reviewer@demo.entraide.invalid", "Rémi", "Relecteur", FundRole.Role.REVIEWER),
     ("approver@demo.entraide.invalid", "Agnès", "Approbatrice", FundRole.Role.APPROVER),
     ("finance@demo.entraide.invalid", "Fabien", "Finances", FundRole.Role.FINANCE),
+    # A second person of finance releases the batches the first prepares (four eyes).
+    ("treasurer@demo.entraide.invalid", "Thérèse", "Trésorière", FundRole.Role.FINANCE),
     ("auditor@demo.entraide.invalid", "Aude", "Auditrice", FundRole.Role.AUDITOR),
 )
 APPLICANT_LOGIN = "applicant@demo.entraide.invalid"
+# The fund's own (synthetic) account: the batches' SEPA files debit it.
+DEMO_PAYMENT_SETTINGS = {
+    "file_format": FileFormat.PAIN_001_001_09,
+    "debtor_name": "Audiens Fonds d'urgence (demo)",
+    "debtor_iban": "FR7630006000011234567890189",
+    "debtor_bic": "",
+    "initiating_party": "Audiens (demo)",
+    "initiating_party_id": "",
+    "execution_days": 1,
+    "remittance_template": "Aide d'urgence Netflix-Audiens {reference}",
+    "csv_columns": default_csv_columns(),
+    "csv_delimiter": ",",
+    "csv_decimal_comma": False,
+}
 REJECTION_REASON = (
     "Votre situation ne remplit pas les critères du fonds (voir le détail de l'évaluation)."
 )
@@ -128,6 +146,7 @@ def seed_demo(
         grant_fund_role(actor=operator, fund=fund, user=user, role=role)
         staff[role] = user
     create_account(actor=operator, email=APPLICANT_LOGIN, password=DEMO_PASSWORD)
+    save_payment_settings(actor=operator, fund=fund, values=DEMO_PAYMENT_SETTINGS)
 
     people = make_people(applicants)
     declarations: list[dict[str, object]] = []

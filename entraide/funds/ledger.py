@@ -18,13 +18,12 @@ payment): they expect its transaction, lock the fund themselves and write the au
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +92,8 @@ def _append(
             committed += amount
         case BudgetEntry.Kind.PAYMENT:
             paid += amount
+        case BudgetEntry.Kind.RETURN:
+            paid -= amount
         case BudgetEntry.Kind.RELEASE:
             committed -= amount
             if award is not None and award.status == Award.Status.PAID:
@@ -325,21 +326,46 @@ def release_award(*, actor: Any, award: Award, note: str = "") -> Award:
     return award
 
 
-def record_award_paid(*, actor: Any, award: Award, paid_on: dt.date | None = None) -> Award:
-    """The award's money left the fund's account. Runs in the caller's transaction."""
+def record_awards_paid(
+    *, actor: Any, fund: Fund, award_ids: list[int], total: Decimal, note: str
+) -> BudgetEntry:
+    """The money of these reserved awards left the fund's account together (a payment batch
+    sent to the bank, named by ``note``): one ledger entry for their ``total``. Runs in the
+    caller's transaction; refuses if any of them is not reserved any more or the total differs,
+    so that the ledger's paid total is always the sum of the awards paid."""
+    fund = lock_fund(fund.pk)
+    awards = Award.objects.filter(fund=fund, pk__in=award_ids, status=Award.Status.RESERVED)
+    found = awards.aggregate(count=Count("pk"), total=Sum("amount"))
+    if found["count"] != len(set(award_ids)) or (found["total"] or ZERO) != total:
+        raise InvalidTransition(_("Only reserved awards can be paid, each once."))
+    entry = _append(fund, BudgetEntry.Kind.PAYMENT, total, actor=actor, note=note)
+    awards.update(status=Award.Status.PAID)
+    audit.record(
+        actor=actor,
+        action="awards.paid",
+        obj=entry,
+        changes={"count": len(award_ids), "total": total, "batch": note},
+        fund_id=fund.pk,
+    )
+    return entry
+
+
+def record_payment_returned(*, actor: Any, award: Award, note: str = "") -> Award:
+    """The bank gave a paid award's money back (a transfer rejected or returned): the money is
+    the fund's again and stays reserved for the award, to be paid again or released. Runs in
+    the caller's transaction."""
     fund = lock_fund(award.fund_id)
     award = Award.objects.select_for_update().get(pk=award.pk)
-    if award.status != Award.Status.RESERVED:
-        raise InvalidTransition(_("Only a reserved award can be paid."))
-    note = paid_on.isoformat() if paid_on is not None else ""
-    _append(fund, BudgetEntry.Kind.PAYMENT, award.amount, actor=actor, award=award, note=note)
-    award.status = Award.Status.PAID
+    if award.status != Award.Status.PAID:
+        raise InvalidTransition(_("Only a paid award can come back from the bank."))
+    _append(fund, BudgetEntry.Kind.RETURN, award.amount, actor=actor, award=award, note=note)
+    award.status = Award.Status.RESERVED
     award.save(update_fields=["status"])
     audit.record(
         actor=actor,
-        action="award.paid",
+        action="award.returned",
         obj=award,
-        changes={"amount": award.amount, "paid_on": note},
+        changes={"status": {"before": Award.Status.PAID, "after": award.status}, "note": note},
         fund_id=fund.pk,
     )
     return award

@@ -209,6 +209,7 @@ class BudgetEntry(models.Model):
         RESERVATION = "reservation", pgettext_lazy("budget entry", "Award reserved")
         RELEASE = "release", pgettext_lazy("budget entry", "Award released")
         PAYMENT = "payment", pgettext_lazy("budget entry", "Award paid")
+        RETURN = "return", pgettext_lazy("budget entry", "Payment returned")
 
     fund = models.ForeignKey(
         Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="budget_entries"
@@ -254,8 +255,9 @@ class BudgetEntry(models.Model):
                 & models.Q(credited__gte=models.F("committed")),
                 name="budget_entry_never_overspent",
             ),
+            # A payment entry without an award is a whole batch's (its note names it).
             models.CheckConstraint(
-                condition=models.Q(kind="credit") | models.Q(award__isnull=False),
+                condition=models.Q(kind__in=["credit", "payment"]) | models.Q(award__isnull=False),
                 name="budget_entry_award_has_award",
             ),
         ]

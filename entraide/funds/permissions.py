@@ -24,6 +24,10 @@ class Capability(enum.StrEnum):
     DECIDE = "decide"
     CONFIRM_APPROVAL = "confirm_approval"  # the second pair of eyes
     EXPORT = "export"
+    VIEW_PAYMENTS = "view_payments"
+    # Prepare and release payment batches (never both on one batch), import the bank's
+    # returns, verify changed bank details.
+    MANAGE_PAYMENTS = "manage_payments"
     VIEW_AUDIT = "view_audit"
 
 
@@ -35,6 +39,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.VIEW_APPLICATIONS,
             Capability.EXPORT,
             Capability.VIEW_AUDIT,
+            Capability.VIEW_PAYMENTS,
         }
     ),
     Role.REVIEWER: frozenset(
@@ -48,13 +53,21 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.CONFIRM_APPROVAL,
         }
     ),
-    Role.FINANCE: frozenset({Capability.VIEW_FUND, Capability.VIEW_APPLICATIONS}),
+    Role.FINANCE: frozenset(
+        {
+            Capability.VIEW_FUND,
+            Capability.VIEW_APPLICATIONS,
+            Capability.VIEW_PAYMENTS,
+            Capability.MANAGE_PAYMENTS,
+        }
+    ),
     Role.AUDITOR: frozenset(
         {
             Capability.VIEW_FUND,
             Capability.VIEW_APPLICATIONS,
             Capability.EXPORT,
             Capability.VIEW_AUDIT,
+            Capability.VIEW_PAYMENTS,
         }
     ),
 }

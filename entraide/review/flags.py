@@ -29,6 +29,10 @@ REVIEWER = "reviewer"  # the code of a flag raised by a person
 # What each code means to a reviewer; a code without a label is shown as it is.
 CODE_LABELS: dict[str, Promise] = {
     REVIEWER: pgettext_lazy("flag", "Flagged by a reviewer"),
+    # entraide.payments.bank_details.HOLDER_MISMATCH; the note is the holder's name as given.
+    "bank_holder_mismatch": pgettext_lazy(
+        "flag", "The bank account holder's name differs from the applicant's"
+    ),
 }
 
 

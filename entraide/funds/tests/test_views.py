@@ -27,10 +27,19 @@ from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
 from entraide.evidence.models import EvidenceBatch, VerificationRun
 from entraide.evidence.tasks import import_uploaded_evidence
 from entraide.evidence.tests.factories import EvidenceBatchFactory, VerificationRunFactory
+from entraide.funds import ledger
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.intake.models import PartnerToken
 from entraide.intake.tests.factories import issued_token
+from entraide.payments import services as payment_services
+from entraide.payments.models import BankDetailsChange, BankReturn, PaymentBatch
+from entraide.payments.services import Selection
+from entraide.payments.tests.factories import (
+    BankDetailsChangeFactory,
+    BankReturnFactory,
+    PaymentSettingsFactory,
+)
 from entraide.review.models import BulkApproval, Flag, SecondApproval
 from entraide.review.tests.factories import FlagFactory
 from entraide.rules.models import RuleSetVersion
@@ -147,6 +156,66 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     ("post",   "bulk_approval_status",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "fund_waitlist",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Payments: finance, the operator admin and the auditor read them; finance acts (an empty
+    # form: the page again with its errors; the world's batch is ready, so releasing it again is
+    # refused, back on its page with the reason, and marking it sent goes through); the
+    # operator admin sets up the fund's bank account (an empty post: the form again).
+    ("get",    "payments_overview",  (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
+    ("post",   "payments_overview",  (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+    ("delete", "payments_overview",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "payment_settings",   (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "payment_settings",   (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "payment_settings",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "payment_batch",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
+    ("post",   "payment_batch",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "payment_batch_release",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
+    ("get",    "payment_batch_release",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "payment_batch_sent", (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
+    ("get",    "payment_batch_sent", (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "payment_batch_cancel",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+    ("get",    "payment_batch_cancel",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # The file holds the beneficiaries' bank details: finance only.
+    ("get",    "payment_batch_file", (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+    ("post",   "payment_batch_file", (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "bank_returns",       (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
+    ("post",   "bank_returns",       (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+    ("delete", "bank_returns",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "bank_return",        (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
+    ("post",   "bank_return",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "payments_reconciliation",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
+    ("post",   "payments_reconciliation",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "failed_payment_release",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+    ("get",    "failed_payment_release",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # New bank details: the applicant gives them on their own application's page (an empty
+    # post: the form again); finance, the operator admin and the auditor see those waiting for
+    # verification, finance verifies or refuses them (a refusal without a reason: back to the
+    # list with the message).
+    ("get",    "application_bank_details",
+                                     (IN,  NF,  OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "application_bank_details",
+                                     (IN,  NF,  OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "application_bank_details",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "bank_details_changes",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
+    ("post",   "bank_details_changes",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "bank_details_verify",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
+    ("get",    "bank_details_verify",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "bank_details_refuse",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
+    ("get",    "bank_details_refuse",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     # Writing to the applicant: those who decide (an empty message: shown again).
     ("post",   "staff_application_message",
                                      (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
@@ -398,6 +467,38 @@ class World:
         """An open flag on the application (made on first use)."""
         return FlagFactory.create(application=self.application)
 
+    @cached_property
+    def payment_batch(self) -> PaymentBatch:
+        """A batch of one award whose file is ready, prepared by the fund's finance person and
+        released by another (made on first use, with the fund's payment settings)."""
+        PaymentSettingsFactory.create(fund=self.fund)
+        preparer = self.actors["finance"]
+        approver = self.actors["approver"]
+        assert preparer is not None
+        assert approver is not None
+        application = ApplicationFactory.create(fund=self.fund, status=Application.Status.APPROVED)
+        ledger.place_award(
+            actor=approver, fund=self.fund, application=application, amount=Decimal("500.00")
+        )
+        batch = payment_services.prepare_payment_batch(
+            actor=preparer, fund=self.fund, selection=Selection()
+        )
+        releaser = FundRoleFactory.create(fund=self.fund, role=Role.FINANCE).user
+        payment_services.release_payment_batch(actor=releaser, batch=batch)
+        payment_services.generate_payment_file(batch.pk)  # what the worker does
+        batch.refresh_from_db()
+        return batch
+
+    @cached_property
+    def bank_return(self) -> BankReturn:
+        """A bank's status report imported for fund A (made on first use)."""
+        return BankReturnFactory.create(fund=self.fund)
+
+    @cached_property
+    def bank_details_change(self) -> BankDetailsChange:
+        """New bank details of the application, waiting for verification (made on first use)."""
+        return BankDetailsChangeFactory.create(application=self.application)
+
 
 URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "home": lambda w: {},
@@ -450,6 +551,31 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     },
     "fund_budget": lambda w: {"slug": w.fund.slug},
     "fund_waitlist": lambda w: {"slug": w.fund.slug},
+    "payments_overview": lambda w: {"slug": w.fund.slug},
+    "payment_settings": lambda w: {"slug": w.fund.slug},
+    **{
+        name: lambda w: {"slug": w.fund.slug, "reference": w.payment_batch.reference}
+        for name in (
+            "payment_batch",
+            "payment_batch_release",
+            "payment_batch_sent",
+            "payment_batch_cancel",
+            "payment_batch_file",
+        )
+    },
+    "bank_returns": lambda w: {"slug": w.fund.slug},
+    "bank_return": lambda w: {"slug": w.fund.slug, "return_id": w.bank_return.pk},
+    "payments_reconciliation": lambda w: {"slug": w.fund.slug},
+    "failed_payment_release": lambda w: {
+        "slug": w.fund.slug,
+        "payment_id": w.payment_batch.payments.get().pk,
+    },
+    "application_bank_details": lambda w: {"reference": w.application.reference},
+    "bank_details_changes": lambda w: {"slug": w.fund.slug},
+    **{
+        name: lambda w: {"slug": w.fund.slug, "change_id": w.bank_details_change.pk}
+        for name in ("bank_details_verify", "bank_details_refuse")
+    },
     "budget_rules": lambda w: {"slug": w.fund.slug},
     "bulk_approval": lambda w: {"slug": w.fund.slug},
     "bulk_approval_status": lambda w: {"slug": w.fund.slug, "bulk_id": w.bulk_approval.pk},
