@@ -108,6 +108,11 @@ urlpatterns = [
         name="payment_batch_release",
     ),
     path(
+        "staff/funds/<slug:slug>/payments/batches/<str:reference>/generate/",
+        payments.payment_batch_generate,
+        name="payment_batch_generate",
+    ),
+    path(
         "staff/funds/<slug:slug>/payments/batches/<str:reference>/sent/",
         payments.payment_batch_sent,
         name="payment_batch_sent",
@@ -280,6 +285,11 @@ urlpatterns = [
         "staff/funds/<slug:slug>/payments/bank-details/<int:change_id>/refuse/",
         payments_bank.bank_details_refuse,
         name="bank_details_refuse",
+    ),
+    path(
+        "staff/funds/<slug:slug>/payments/bank-details/<int:change_id>/enter/",
+        payments_bank.bank_details_enter,
+        name="bank_details_enter",
     ),
     path("api/", intake_api.urls),
     path("accounts/", include("allauth.urls")),

@@ -256,6 +256,17 @@ def lock_application(application_id: int) -> Application:
     )
 
 
+def lock_applications(application_ids: QuerySet[Any, Any]) -> None:
+    """Lock the applications a sub-query gives, in one order (by id), for the rest of the
+    transaction: an action on many of them does not deadlock with one on a single one."""
+    list(
+        Application.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=application_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def status_counts(fund: Fund) -> list[tuple[str, str, int]]:
     """``(status, label, count)`` for every status, zeros included, in one query."""
     counts = dict(

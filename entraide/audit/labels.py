@@ -29,10 +29,11 @@ ACTION_LABELS: dict[str, Promise] = {
     "bank_details.submitted": pgettext_lazy(
         "audit action", "New bank details given, waiting for verification"
     ),
-    "bank_details.verified": pgettext_lazy("audit action", "New bank details verified"),
-    "bank_details.refused": pgettext_lazy(
-        "audit action", "New bank details refused, the applicant asked again"
+    "bank_details.entered": pgettext_lazy(
+        "audit action", "New bank details entered by finance, waiting for verification"
     ),
+    "bank_details.verified": pgettext_lazy("audit action", "New bank details verified"),
+    "bank_details.refused": pgettext_lazy("audit action", "New bank details refused"),
     "bank_details.closed": pgettext_lazy(
         "audit action", "Change of bank details closed (the award was released)"
     ),
@@ -71,6 +72,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "payment_batch.sent": pgettext_lazy("audit action", "Payment batch sent to the bank"),
     "payment_batch.cancelled": pgettext_lazy("audit action", "Payment batch cancelled"),
     "payment_file.generated": pgettext_lazy("audit action", "Payment file generated"),
+    "payment_file.requested": pgettext_lazy("audit action", "Payment file asked for again"),
     "payment_file.downloaded": pgettext_lazy("audit action", "Payment file downloaded"),
     "bank_return.imported": pgettext_lazy("audit action", "Bank return imported"),
     "payment.failed": pgettext_lazy("audit action", "Transfer failed"),

@@ -14,7 +14,7 @@ from entraide.audit.chain import GENESIS_HASH, event_hash
 from entraide.audit.models import AuditChainHead, AuditEvent
 
 # Fields whose values never reach the audit log in clear.
-MASKED_FIELDS = frozenset({"nir", "iban", "password"})
+MASKED_FIELDS = frozenset({"nir", "iban", "debtor_iban", "password"})
 
 
 def mask(field: str, value: Any) -> Any:

@@ -1,11 +1,14 @@
 """An applicant's bank details after submission: the account holder's name checked against the
-applicant's, changes made by the applicant in the portal, and their verification by finance.
+applicant's, changes made by the applicant in the portal or entered for them by finance, and
+their verification by finance.
 
 Before an award is reserved, nothing is paid yet: a change applies at once, and the holder's
 name is checked as at submission. Once an award is reserved, new details wait in a
 :class:`BankDetailsChange` until finance verifies them; while one is open (asked of the
 applicant after a transfer bounced, or waiting for verification) the award is not payable
-(:func:`applications_with_open_change`).
+(:func:`applications_with_open_change`). A partner's member has no account in the portal:
+finance enters the details they send (:func:`enter_bank_details`), and another person of
+finance verifies them.
 
 Lock order, as the fund's decisions: the fund, then the application, then its change, all
 before the first audit event.
@@ -20,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, utils
 
@@ -86,6 +90,27 @@ class ChangeAwaitingVerification(DomainError):
     )
 
 
+class EnteredBySamePerson(DomainError):
+    code = "bank_details_entered_by_same_person"
+    default_message = _(
+        "You entered these bank details yourself: another person of finance verifies or "
+        "refuses them."
+    )
+
+
+# The refusals above as finance reads them when it enters details for the applicant.
+_REFUSALS_FOR_FINANCE: dict[str, Promise] = {
+    TransferUnderWay.code: _(
+        "The grant is being transferred to the current account: new bank details can be "
+        "entered only if the bank returns the transfer."
+    ),
+    GrantPaid.code: _("The grant was paid: its bank details can no longer change."),
+    ChangeAwaitingVerification.code: _(
+        "New bank details for this application are already waiting for verification."
+    ),
+}
+
+
 # -- the holder's name -------------------------------------------------------------------------
 
 
@@ -147,7 +172,7 @@ def awaiting_verification(fund: Fund) -> QuerySet[BankDetailsChange]:
     """The fund's new bank details waiting for finance, the oldest first."""
     return (
         BankDetailsChange.objects.filter(fund=fund, status=Status.SUBMITTED)
-        .select_related("application", "failed_payment")
+        .select_related("application", "failed_payment", "submitted_by")
         .order_by("submitted_at", "pk")
     )
 
@@ -160,8 +185,24 @@ def change_of(fund: Fund, change_id: int) -> BankDetailsChange:
 
 
 def asked_of_applicants(fund: Fund) -> QuerySet[BankDetailsChange]:
-    """The fund's requests for new bank details that the applicants have not answered yet."""
-    return BankDetailsChange.objects.filter(fund=fund, status=Status.REQUESTED)
+    """The fund's requests for new bank details that the applicants have not answered yet,
+    the oldest first."""
+    return (
+        BankDetailsChange.objects.filter(fund=fund, status=Status.REQUESTED)
+        .select_related("application__partner", "failed_payment")
+        .order_by("requested_at", "pk")
+    )
+
+
+def last_refusal(application: Application) -> BankDetailsChange | None:
+    """The details the applicant offered and finance refused, when that is the application's
+    latest change: nothing was asked again, and the applicant reads why on their page."""
+    latest = (
+        BankDetailsChange.objects.filter(application=application)
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
+    return latest if latest is not None and latest.status == Status.REFUSED else None
 
 
 def applications_with_open_change(fund: Fund) -> QuerySet[BankDetailsChange, Any]:
@@ -283,9 +324,72 @@ def change_bank_details(
         return _submit(actor, application, state.change, details)
 
 
-def _submit(
-    actor: Any, application: Application, change: BankDetailsChange | None, details: BankDetails
+def enter_bank_details(
+    *,
+    actor: Any,
+    change_or_application: BankDetailsChange | Application,
+    iban: str,
+    bic: str,
+    account_holder: str,
+    note: str,
 ) -> BankDetailsChange:
+    """Finance enters the new bank details the applicant (or the partner who applied for
+    them) sent by other means, with ``note`` saying where they come from: they wait for the
+    verification of another person of finance, as the applicant's own would. Given a change,
+    it must still be the request open for its application; given an application, its open
+    request is answered, or a new change made. An approved application whose award is
+    still to be paid only."""
+    if isinstance(change_or_application, BankDetailsChange):
+        expected: BankDetailsChange | None = change_or_application
+        application = change_or_application.application
+    else:
+        expected, application = None, change_or_application
+    require(actor, application.fund, Capability.MANAGE_PAYMENTS)
+    details = clean_bank_details(iban, bic, account_holder)
+    note = _checked_note(
+        note, missing=_("Say who gave these bank details, and how (e-mail, letter, phone).")
+    )
+    with transaction.atomic(durable=True):
+        fund_selectors.lock_fund(application.fund_id)
+        application = application_selectors.lock_application(application.pk)
+        state = bank_details_state(application, lock=True)
+        if state.applies_now:
+            raise InvalidTransition(
+                _("Finance enters new bank details once the application is approved only.")
+            )
+        if state.refusal is not None:
+            message = _REFUSALS_FOR_FINANCE.get(state.refusal.code)
+            raise type(state.refusal)(message) if message is not None else state.refusal
+        if expected is not None and (state.change is None or state.change.pk != expected.pk):
+            raise InvalidTransition(_("New bank details are no longer asked for this application."))
+        return _submit(actor, application, state.change, details, entered_with_note=note)
+
+
+def _checked_note(note: str, *, missing: Promise) -> str:
+    """``note`` without the spaces around it, or :class:`ValidationFailed` on the note when
+    it is empty or too long."""
+    note = note.strip()
+    if not note:
+        raise ValidationFailed(missing, field="note")
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationFailed(
+            _("The note has at most %(count)s characters.") % {"count": NOTE_MAX_LENGTH},
+            field="note",
+        )
+    return note
+
+
+def _submit(
+    actor: Any,
+    application: Application,
+    change: BankDetailsChange | None,
+    details: BankDetails,
+    *,
+    entered_with_note: str | None = None,
+) -> BankDetailsChange:
+    """The new details waiting for verification: given by the applicant, or entered by
+    finance (``entered_with_note``: where they come from), whose ``actor`` then may not verify
+    them."""
     now = timezone.now()
     requested = change is not None
     if change is None:
@@ -298,15 +402,20 @@ def _submit(
         details.account_holder, application.first_name, application.last_name
     )
     change.submitted_at = now
+    entered = entered_with_note is not None
+    if entered_with_note is not None:
+        change.submitted_by = actor
+        change.note = entered_with_note
     change.save()
     audit.record(
         actor=actor,
-        action="bank_details.submitted",
+        action="bank_details.entered" if entered else "bank_details.submitted",
         obj=application,
         changes={
             "change": change.pk,
             "requested": requested,
             **audit.snapshot(change, ("iban", "bic", "account_holder", "holder_matches")),
+            **({"note": entered_with_note} if entered else {}),
         },
         fund_id=application.fund_id,
     )
@@ -382,7 +491,10 @@ def close_open_change(*, actor: Any, application_id: int, note: str) -> None:
         fund_id=change.fund_id,
     )
     change.status = Status.WITHDRAWN if change.status == Status.REQUESTED else Status.REFUSED
-    change.decided_by = actor
+    # Releasing the award decides nothing of the details; whoever entered them may release
+    # it, and the four-eyes constraint keeps them out of decided_by: the event names them.
+    entered_by_actor = actor is not None and actor.pk == change.submitted_by_id
+    change.decided_by = None if entered_by_actor else actor
     change.decided_at = timezone.now()
     change.note = note
     change.save(update_fields=["status", "decided_by", "decided_at", "note"])
@@ -396,13 +508,15 @@ def _lock_for_decision(
     actor: Any, change: BankDetailsChange
 ) -> tuple[Application, BankDetailsChange]:
     """Finance's permission, then the fund, the application and the change locked; refused
-    unless the change waits for verification."""
+    unless the change waits for verification, and to whoever entered it (four eyes)."""
     require(actor, change.fund, Capability.MANAGE_PAYMENTS)
     fund_selectors.lock_fund(change.fund_id)
     application = application_selectors.lock_application(change.application_id)
     locked = BankDetailsChange.objects.select_for_update().get(pk=change.pk)
     if locked.status != Status.SUBMITTED:
         raise InvalidTransition(_("These bank details are not waiting for verification."))
+    if locked.submitted_by_id is not None and locked.submitted_by_id == actor.pk:
+        raise EnteredBySamePerson()
     return application, locked
 
 
@@ -433,18 +547,15 @@ def verify_bank_details(*, actor: Any, change: BankDetailsChange) -> BankDetails
     return change
 
 
-def refuse_bank_details(*, actor: Any, change: BankDetailsChange, note: str) -> BankDetailsChange:
+def refuse_bank_details(
+    *, actor: Any, change: BankDetailsChange, note: str
+) -> BankDetailsChange | None:
     """Finance could not accept the new bank details (``note`` says why, to the applicant):
-    the application keeps its old ones and the applicant is asked again. Returns the new
-    request."""
-    note = note.strip()
-    if not note:
-        raise ValidationFailed(_("Say why the bank details are refused."), field="note")
-    if len(note) > NOTE_MAX_LENGTH:
-        raise ValidationFailed(
-            _("The reason has at most %(count)s characters.") % {"count": NOTE_MAX_LENGTH},
-            field="note",
-        )
+    the application keeps its old ones. After a returned transfer those cannot be paid into,
+    so the applicant is asked again and the new request is returned; details the applicant
+    offered on their own leave the award payable into the account it had, and None is
+    returned."""
+    note = _checked_note(note, missing=_("Say why the bank details are refused."))
     with transaction.atomic(durable=True):
         application, change = _lock_for_decision(actor, change)
         now = timezone.now()
@@ -453,20 +564,26 @@ def refuse_bank_details(*, actor: Any, change: BankDetailsChange, note: str) -> 
         change.decided_at = now
         change.note = note
         change.save(update_fields=["status", "decided_by", "decided_at", "note"])
-        again = BankDetailsChange.objects.create(
-            application=application,
-            fund_id=change.fund_id,
-            status=Status.REQUESTED,
-            failed_payment_id=change.failed_payment_id,
-            requested_by=actor,
-            requested_at=now,
-        )
+        again = None
+        if change.failed_payment_id is not None:
+            again = BankDetailsChange.objects.create(
+                application=application,
+                fund_id=change.fund_id,
+                status=Status.REQUESTED,
+                failed_payment_id=change.failed_payment_id,
+                requested_by=actor,
+                requested_at=now,
+            )
+            _ask_applicant(again, refused=True)
         audit.record(
             actor=actor,
             action="bank_details.refused",
             obj=application,
-            changes={"change": change.pk, "note": note, "requested_again": again.pk},
+            changes={
+                "change": change.pk,
+                "note": note,
+                "requested_again": again.pk if again is not None else None,
+            },
             fund_id=change.fund_id,
         )
-        _ask_applicant(again, refused=True)
     return again

@@ -128,6 +128,10 @@ def build_sepa(header: FileHeader, transfers: Iterable[Transfer], file_format: s
     return xml
 
 
+# A BIC as both schemas accept it: a test BIC ("…1…" in place 7, e.g. BNPAFR1P) or a malformed
+# one from an old registry is left out rather than refuse the file (SEPA needs the IBAN only).
+_SCHEMA_BIC = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
+
 # One transfer ready to write: end-to-end id, amount, BIC, name, IBAN, payment details.
 _Row = tuple[str, str, str, str, str, str]
 
@@ -161,7 +165,7 @@ def _sepa_rows(transfers: Iterable[Transfer], currency: str) -> list[_Row]:
             (
                 e2e_id,
                 str(amount),
-                transfer.bic,
+                transfer.bic if _SCHEMA_BIC.fullmatch(transfer.bic) else "",
                 name,
                 transfer.iban,
                 sepa_text(transfer.remittance, REMITTANCE_LENGTH),
@@ -411,7 +415,7 @@ def build_csv(
     check_csv_delimiter(delimiter)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([_csv_cell(header) for header, _field in columns])
+    writer.writerow([spreadsheet_cell(header) for header, _field in columns])
     for position, transfer in enumerate(transfers, start=1):
         cells = []
         for _header, field in columns:
@@ -422,12 +426,12 @@ def build_csv(
                     raise InvalidPaymentFile(_in_transfer(position, transfer, problem))
                 cells.append(text.replace(".", ",") if decimal_comma else text)
             else:
-                cells.append(_csv_cell(getattr(transfer, field)))
+                cells.append(spreadsheet_cell(getattr(transfer, field)))
         writer.writerow(cells)
     return buffer.getvalue().encode("utf-8")
 
 
-def _csv_cell(text: str) -> str:
+def spreadsheet_cell(text: str) -> str:
     """The text, made inert for spreadsheets: a leading apostrophe keeps a formula as text."""
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 

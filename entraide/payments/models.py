@@ -133,6 +133,11 @@ class PaymentBatch(models.Model):
     )
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
     execution_date = models.DateField(_("requested execution date"), null=True, blank=True)
+    # The fund's payment settings as the second person released them: the file is built from
+    # these, whatever is changed in the settings afterwards.
+    file_settings = models.JSONField(_("file settings at release"), default=dict, blank=True)
+    generation_error = models.TextField(_("why the file could not be generated"), blank=True)
+    downloaded_at = models.DateTimeField(_("file first downloaded at"), null=True, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("marked sent by"),
@@ -350,6 +355,16 @@ class BankDetailsChange(models.Model):
     )
     requested_at = models.DateTimeField(_("requested at"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # Empty: the applicant gave them in the portal; else the person of finance who entered
+    # them for the applicant (a partner's member has no account), who then cannot verify them.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("verified or refused by"),
@@ -375,6 +390,13 @@ class BankDetailsChange(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=["requested", "withdrawn"]) | ~models.Q(iban=""),
                 name="bank_details_change_has_iban",
+            ),
+            # Four eyes on details entered by finance: someone else verifies them.
+            models.CheckConstraint(
+                condition=models.Q(submitted_by__isnull=True)
+                | models.Q(decided_by__isnull=True)
+                | ~models.Q(decided_by=models.F("submitted_by")),
+                name="bank_details_entered_verified_by_another",
             ),
         ]
         indexes = [models.Index(fields=["fund", "status", "requested_at"])]

@@ -11,9 +11,11 @@ from django.views.decorators.http import require_http_methods
 
 from entraide.applications import selectors as application_selectors
 from entraide.applications.forms import BankForm
+from entraide.applications.models import Application
 from entraide.core.errors import DomainError
 from entraide.core.forms import add_domain_error
 from entraide.payments import bank_details as services
+from entraide.payments.models import BankDetailsChange
 
 
 @login_required
@@ -57,9 +59,19 @@ def bank_details(request: HttpRequest, reference: str) -> HttpResponse:
             "application": application,
             "fund": application.fund,
             "state": state,
-            "refused": services.refusal_behind(state.change)
-            if state.requested and state.change is not None
-            else None,
+            "refused": _refusal_to_explain(application, state),
             "form": form,
         },
     )
+
+
+def _refusal_to_explain(
+    application: Application, state: services.BankDetailsState
+) -> BankDetailsChange | None:
+    """The details the fund refused, whose reason the applicant reads: those behind the
+    request open now, or those they offered on their own (nothing asked again then)."""
+    if state.requested and state.change is not None:
+        return services.refusal_behind(state.change)
+    if state.may_change and state.change is None and not state.applies_now:
+        return services.last_refusal(application)
+    return None

@@ -21,6 +21,7 @@ from entraide.core.money import ZERO
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund
 from entraide.payments import reasons
+from entraide.payments.files import spreadsheet_cell
 from entraide.payments.models import Payment
 
 
@@ -188,7 +189,8 @@ def _rows(fund: Fund) -> Iterator[list[Any]]:
          code, sent_at, confirmed_at, failed_at) = row  # fmt: skip
         yield [
             reference,
-            name,
+            # Typed by the applicant: never run by a spreadsheet as a formula.
+            spreadsheet_cell(name),
             amount,
             currency,
             str(award_statuses.get(award_status, award_status)),

@@ -132,6 +132,9 @@ class ParsedReturn:
     problems: list[Problem]
     original_message_id: str = ""  # pain.002: the MsgId of the fund's file it reports on
     rejections: list[Rejection] = field(default_factory=list)
+    # Every end-to-end id the report speaks of, with a usable status or not (a contradiction
+    # is a problem): a rejection of their whole message or block does not speak for them.
+    mentioned: set[str] = field(default_factory=set)
 
     @property
     def group_rejection(self) -> Rejection | None:
@@ -254,6 +257,8 @@ def _read_transaction_status(
     parsed: ParsedReturn,
 ) -> None:
     line = _line(transaction)
+    if end_to_end_id := _text(transaction, "OrgnlEndToEndId"):
+        parsed.mentioned.add(end_to_end_id)
     try:
         status = _effective_status(_status(transaction, "TxSts"), enclosing)
     except _Contradiction:

@@ -18,9 +18,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from string import Formatter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,23 +97,37 @@ def settings_of(fund: Fund) -> PaymentSettings | None:
     return PaymentSettings.objects.filter(fund=fund).first()
 
 
-def _normalised_account(iban: str, bic: str) -> tuple[str, str]:
-    try:
-        account = IBAN(iban)
-    except SchwiftyException:
+def _normalised_account(values: dict[str, Any]) -> None:
+    """The fund's account: an IBAN (with its BIC, derived when the registry knows it) for SEPA
+    files; outside SEPA, the account as the bank knows it (an IBAN is still checked)."""
+    account = re.sub(r"\s", "", values.get("debtor_iban", "")).upper()
+    bic = re.sub(r"\s", "", values.get("debtor_bic", "")).upper()
+    sepa = values.get("file_format") in SEPA_FORMATS
+    if sepa or account[:2].isalpha():
+        try:
+            iban = IBAN(account)
+        except SchwiftyException:
+            raise ValidationFailed(
+                _("This IBAN is not valid: check the country code, the length and the key."),
+                field="debtor_iban",
+            ) from None
+        account = str(iban.compact)
+        if not bic and iban.bic is not None:
+            bic = str(iban.bic.compact)
+    elif not account:
+        raise ValidationFailed(_("Enter the fund's account."), field="debtor_iban")
+    if bic:
+        try:
+            bic = str(BIC(bic).compact)
+        except SchwiftyException:
+            raise ValidationFailed(
+                _("This BIC is not valid: it has 8 or 11 letters and digits."), field="debtor_bic"
+            ) from None
+    elif sepa:
         raise ValidationFailed(
-            _("This IBAN is not valid: check the country code, the length and the key."),
-            field="debtor_iban",
-        ) from None
-    if not bic:
-        derived = account.bic
-        return str(account.compact), str(derived.compact) if derived is not None else ""
-    try:
-        return str(account.compact), str(BIC(bic).compact)
-    except SchwiftyException:
-        raise ValidationFailed(
-            _("This BIC is not valid: it has 8 or 11 letters and digits."), field="debtor_bic"
-        ) from None
+            _("The bank's BIC is not known from this IBAN: enter it."), field="debtor_bic"
+        )
+    values["debtor_iban"], values["debtor_bic"] = account, bic
 
 
 def remittance_text(template: str, *, fund: Fund, reference: str) -> str:
@@ -119,40 +135,76 @@ def remittance_text(template: str, *, fund: Fund, reference: str) -> str:
     return template.format(fund=fund.name, reference=reference)[:140]
 
 
-def _check_remittance_template(template: str, fund: Fund) -> None:
+def _check_remittance_template(template: str) -> None:
     try:
-        remittance_text(template, fund=fund, reference="A-0000-0000")
-    except (KeyError, IndexError, ValueError):
+        names = [
+            name for _text, name, _spec, _conv in Formatter().parse(template) if name is not None
+        ]
+    except ValueError:
+        names = ["?"]
+    if any(name not in ("fund", "reference") for name in names):
         raise ValidationFailed(
             _("Use only {fund} and {reference} between braces in the payment details."),
             field="remittance_template",
-        ) from None
-    if "{reference}" not in template:
+        )
+    if "reference" not in names:
         raise ValidationFailed(
             _("The payment details must name the award: put {reference} in them."),
             field="remittance_template",
         )
 
 
+def _check_sepa_settings(values: dict[str, Any], fund: Fund) -> None:
+    """What a SEPA file needs of the settings, checked by building one (the file's own rules,
+    so that a batch released later never fails on them)."""
+    if fund.currency != "EUR":
+        raise ValidationFailed(
+            _("SEPA transfers are in euros: choose the CSV file for this fund."),
+            field="file_format",
+        )
+    for name in ("debtor_name", "initiating_party"):
+        if not files.sepa_text(values.get(name, ""), 70):
+            raise ValidationFailed(
+                _("Write it in Latin letters: SEPA files cannot carry it otherwise."), field=name
+            )
+    now = timezone.now()
+    try:
+        files.build_sepa(
+            _file_header("P-0000-0000", now, now.date(), values, "EUR"),
+            [
+                files.Transfer(
+                    end_to_end_id="A-0000-0000",
+                    amount=Decimal("1.00"),
+                    currency="EUR",
+                    creditor_name="Test",
+                    iban=values["debtor_iban"],
+                    bic="",
+                    remittance=remittance_text(
+                        values["remittance_template"], fund=fund, reference="A-0000-0000"
+                    ),
+                )
+            ],
+            values["file_format"],
+        )
+    except files.InvalidPaymentFile as error:
+        raise ValidationFailed(error.message, field="initiating_party_id") from None
+
+
 def save_payment_settings(*, actor: Any, fund: Fund, values: dict[str, Any]) -> PaymentSettings:
     """Create or change how the fund pays (the fund's managers)."""
     require(actor, fund, Capability.MANAGE_FUND)
     values = {name: values[name] for name in SETTINGS_FIELDS if name in values}
-    values["debtor_iban"], values["debtor_bic"] = _normalised_account(
-        values.get("debtor_iban", ""), values.get("debtor_bic", "")
+    values.setdefault(
+        "remittance_template", PaymentSettings._meta.get_field("remittance_template").get_default()
     )
-    if values.get("file_format") in SEPA_FORMATS:
-        if fund.currency != "EUR":
-            raise ValidationFailed(
-                _("SEPA transfers are in euros: choose the CSV file for this fund."),
-                field="file_format",
-            )
-        if not values["debtor_bic"]:
-            raise ValidationFailed(
-                _("The bank's BIC is not known from this IBAN: enter it."), field="debtor_bic"
-            )
+    # A SIRET is often typed with spaces; identifiers in a bank file have none.
+    values["initiating_party_id"] = re.sub(r"\s", "", values.get("initiating_party_id", ""))
+    _normalised_account(values)
+    _check_remittance_template(values["remittance_template"])
     files.check_csv_columns(values.get("csv_columns", []))
-    _check_remittance_template(values.get("remittance_template", ""), fund)
+    files.check_csv_delimiter(values.get("csv_delimiter", ","))
+    if values.get("file_format") in SEPA_FORMATS:
+        _check_sepa_settings(values, fund)
     with transaction.atomic(durable=True):
         lock_fund(fund.pk)
         current = PaymentSettings.objects.filter(fund=fund).first()
@@ -360,7 +412,17 @@ def release_payment_batch(
         batch.released_by = actor
         batch.released_at = timezone.now()
         batch.execution_date = execution_date
-        batch.save(update_fields=["status", "released_by", "released_at", "execution_date"])
+        # The file is the one the second person agreed to, whatever changes in the settings.
+        batch.file_settings = {name: getattr(payment_settings, name) for name in SETTINGS_FIELDS}
+        batch.save(
+            update_fields=[
+                "status",
+                "released_by",
+                "released_at",
+                "execution_date",
+                "file_settings",
+            ]
+        )
         audit.record(
             actor=actor,
             action="payment_batch.released",
@@ -387,29 +449,42 @@ def _transfers(batch: PaymentBatch) -> Iterator[files.Transfer]:
         yield files.Transfer(*row)
 
 
-def build_file(batch: PaymentBatch, payment_settings: PaymentSettings) -> bytes:
-    """The batch's file, always the same bytes for the same batch."""
+def _file_header(
+    reference: str,
+    created_at: dt.datetime,
+    execution_date: dt.date,
+    values: dict[str, Any],
+    currency: str,
+) -> files.FileHeader:
+    return files.FileHeader(
+        message_id=reference,
+        created_at=created_at,
+        execution_date=execution_date,
+        debtor=files.Debtor(
+            name=values["debtor_name"],
+            iban=values["debtor_iban"],
+            bic=values["debtor_bic"],
+            initiating_party=values["initiating_party"],
+            initiating_party_id=values["initiating_party_id"],
+        ),
+        currency=currency,
+    )
+
+
+def build_file(batch: PaymentBatch) -> bytes:
+    """The released batch's file, always the same bytes for the same batch."""
+    values = batch.file_settings
     if batch.file_format == FileFormat.CSV:
         return files.build_csv(
             _transfers(batch),
-            payment_settings.csv_columns,
-            payment_settings.csv_delimiter,
-            payment_settings.csv_decimal_comma,
+            values["csv_columns"],
+            values["csv_delimiter"],
+            values["csv_decimal_comma"],
         )
     assert batch.released_at is not None
     assert batch.execution_date is not None
-    header = files.FileHeader(
-        message_id=batch.reference,
-        created_at=batch.released_at,
-        execution_date=batch.execution_date,
-        debtor=files.Debtor(
-            name=payment_settings.debtor_name,
-            iban=payment_settings.debtor_iban,
-            bic=payment_settings.debtor_bic,
-            initiating_party=payment_settings.initiating_party,
-            initiating_party_id=payment_settings.initiating_party_id,
-        ),
-        currency=batch.currency,
+    header = _file_header(
+        batch.reference, batch.released_at, batch.execution_date, values, batch.currency
     )
     return files.build_sepa(header, _transfers(batch), batch.file_format)
 
@@ -426,10 +501,12 @@ def generate_payment_file(batch_id: int) -> PaymentFile:
         return existing
     if batch.status != PaymentBatch.Status.RELEASED:
         raise InvalidTransition(_("Only a released batch gets a file."))
-    payment_settings = settings_of(batch.fund)
-    if payment_settings is None:
-        raise PaymentsNotSetUp()
-    content = build_file(batch, payment_settings)
+    try:
+        content = build_file(batch)
+    except files.InvalidPaymentFile as error:
+        # Shown on the batch's page, where finance can cancel the batch or generate it again.
+        PaymentBatch.objects.filter(pk=batch.pk).update(generation_error=str(error.message))
+        raise
     with transaction.atomic(durable=True):
         batch = _lock_batch(batch)
         existing = PaymentFile.objects.filter(batch=batch).first()
@@ -447,7 +524,8 @@ def generate_payment_file(batch_id: int) -> PaymentFile:
             generated_at=timezone.now(),
         )
         batch.status = PaymentBatch.Status.READY
-        batch.save(update_fields=["status"])
+        batch.generation_error = ""
+        batch.save(update_fields=["status", "generation_error"])
         audit.record(
             actor=None,
             action="payment_file.generated",
@@ -456,6 +534,22 @@ def generate_payment_file(batch_id: int) -> PaymentFile:
             fund_id=batch.fund_id,
         )
     return stored
+
+
+def generate_payment_file_again(*, actor: Any, batch: PaymentBatch) -> None:
+    """Queue the generation of a released batch's file again (after a failure, or a worker
+    that died): harmless if the file exists meanwhile."""
+    require(actor, batch.fund, Capability.MANAGE_PAYMENTS)
+    with transaction.atomic(durable=True):
+        batch = _lock_batch(batch)
+        if batch.status != PaymentBatch.Status.RELEASED:
+            raise InvalidTransition(_("Only a released batch waits for its file."))
+        batch.generation_error = ""
+        batch.save(update_fields=["generation_error"])
+        audit.record(actor=actor, action="payment_file.requested", obj=batch, fund_id=batch.fund_id)
+        from entraide.payments.tasks import generate_payment_file as task
+
+        enqueue_with_transaction(task, batch.pk)
 
 
 def file_for_download(*, actor: Any, batch: PaymentBatch) -> PaymentFile:
@@ -469,6 +563,11 @@ def file_for_download(*, actor: Any, batch: PaymentBatch) -> PaymentFile:
     ):
         raise InvalidTransition(_("This batch has no file to download."))
     with transaction.atomic(durable=True):
+        batch = _lock_batch(batch)
+        if batch.downloaded_at is None:
+            # From now on the bank may have it: the batch can only be marked sent.
+            batch.downloaded_at = timezone.now()
+            batch.save(update_fields=["downloaded_at"])
         audit.record(
             actor=actor,
             action="payment_file.downloaded",
@@ -490,7 +589,13 @@ def mark_batch_sent(*, actor: Any, batch: PaymentBatch) -> PaymentBatch:
             raise InvalidTransition(_("Only a batch whose file is ready can be marked sent."))
         pending = Payment.objects.filter(batch=batch, status=Payment.Status.PENDING)
         award_ids = list(pending.values_list("award_id", flat=True))
+        if not award_ids:
+            raise InvalidTransition(_("This batch has no transfer left to send."))
         total = pending.aggregate(total=Sum("amount"))["total"] or ZERO
+        # Every row changed below is locked before the first audit event, in one order.
+        application_selectors.lock_applications(
+            Award.objects.filter(pk__in=pending.values("award_id")).values("application_id")
+        )
         ledger.record_awards_paid(
             actor=actor, fund=batch.fund, award_ids=award_ids, total=total, note=batch.reference
         )
@@ -525,9 +630,19 @@ def cancel_payment_batch(*, actor: Any, batch: PaymentBatch, note: str) -> Payme
     if not note:
         raise ValidationFailed(_("Say why the batch is cancelled."), field="note")
     with transaction.atomic(durable=True):
+        lock_fund(batch.fund_id)
         batch = _lock_batch(batch)
         if batch.status in (PaymentBatch.Status.SENT, PaymentBatch.Status.CANCELLED):
             raise InvalidTransition(_("A batch sent to the bank cannot be cancelled."))
+        if batch.downloaded_at is not None:
+            # The bank may have the file: cancelling would pay its awards again. Mark it sent;
+            # what the bank did not pay comes back through its returns.
+            raise InvalidTransition(
+                _(
+                    "This batch's file was downloaded: the bank may have it. Mark the batch sent; "
+                    "transfers the bank does not make come back through its returns."
+                )
+            )
         before = batch.status
         Payment.objects.filter(batch=batch, status=Payment.Status.PENDING).update(
             status=Payment.Status.CANCELLED
@@ -578,6 +693,9 @@ def import_bank_return(
     parsed = parse_bank_return(content)
     with transaction.atomic(durable=True):
         fund = lock_fund(fund.pk)
+        known = BankReturn.objects.filter(fund=fund, sha256=digest).first()
+        if known is not None:  # imported by someone else meanwhile
+            return ImportOutcome(known, already_imported=True)
         bank_return = BankReturn.objects.create(
             fund=fund,
             kind=parsed.kind,
@@ -614,7 +732,7 @@ def _statuses_of(fund: Fund, parsed: ParsedReturn) -> tuple[list[Any], list[Prob
     the bank rejected without listing them; a rejection of no batch of the fund is a problem."""
     statuses = list(parsed.statuses)
     problems = []
-    listed = {status.end_to_end_id for status in statuses}
+    listed = {status.end_to_end_id for status in statuses} | parsed.mentioned
     for rejection in parsed.rejections:
         in_batch = list(
             Payment.objects.filter(
@@ -648,7 +766,9 @@ def _apply_return(
         fund=fund, end_to_end_id__in=[status.end_to_end_id for status in statuses]
     )
     # Every row this import may change is locked before its first audit event.
-    list(Award.objects.select_for_update().filter(pk__in=matched.values("award_id")))
+    awards = Award.objects.filter(pk__in=matched.values("award_id"))
+    application_selectors.lock_applications(awards.values("application_id"))
+    list(awards.select_for_update().order_by("pk").values_list("pk", flat=True))
     payments = {
         payment.end_to_end_id: payment
         for payment in matched.select_for_update(of=("self",)).select_related("award", "batch")
@@ -706,7 +826,7 @@ def _problem_with(status: Any, payment: Payment | None) -> Problem | None:
             path=path,
             reason=gettext("This payment's batch was cancelled before it was sent: not applied."),
         )
-    if status.outcome == "confirmed" and payment.status == Payment.Status.PENDING:
+    if payment.status == Payment.Status.PENDING:
         return Problem(
             line=status.line,
             path=path,
@@ -755,15 +875,14 @@ def _fail(
         },
         fund_id=payment.fund_id,
     )
-    award = payment.award
-    if was != Payment.Status.PENDING:  # the money had left: it is the fund's again
-        award = ledger.record_payment_returned(actor=actor, award=award, note=note)
-        application_services.transition_application(
-            actor=actor,
-            application=Application.objects.get(pk=award.application_id),
-            to_status=Application.Status.APPROVED,
-            note=str(reasons.explain(payment.reason_code)),
-        )
+    # The money had left (only sent payments fail): it is the fund's again.
+    award = ledger.record_payment_returned(actor=actor, award=payment.award, note=note)
+    application_services.transition_application(
+        actor=actor,
+        application=Application.objects.get(pk=award.application_id),
+        to_status=Application.Status.APPROVED,
+        note=str(reasons.explain(payment.reason_code)),
+    )
     if on_failure == OnFailure.RELEASE:
         ledger.release_award(actor=actor, award=award, note=note)
     elif reasons.needs_new_bank_details(payment.reason_code):

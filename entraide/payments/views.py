@@ -317,9 +317,12 @@ def _render_batch(
             "prepared_it": batch.prepared_by_id == request.user.pk,
             "release_form": release_form or (ReleaseForm() if prepared else None),
             "cancel_form": cancel_form or NoteForm(),
-            "generating": batch.status == PaymentBatch.Status.RELEASED,
+            "generating": batch.status == PaymentBatch.Status.RELEASED
+            and not batch.generation_error,
+            # Once downloaded, the bank may have the file: it can only be marked sent.
             "cancellable": batch.status
-            not in (PaymentBatch.Status.SENT, PaymentBatch.Status.CANCELLED),
+            not in (PaymentBatch.Status.SENT, PaymentBatch.Status.CANCELLED)
+            and batch.downloaded_at is None,
         },
     )
 
@@ -352,6 +355,23 @@ def payment_batch_release(request: HttpRequest, slug: str, reference: str) -> Ht
             messages.success(request, _("The batch is released."))
             return redirect("payment_batch", slug=fund.slug, reference=batch.reference)
     return _render_batch(request, fund, batch, release_form=form)
+
+
+@login_required
+@require_POST
+def payment_batch_generate(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
+    """Generate a released batch's file again (its generation failed, or the worker died)."""
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.MANAGE_PAYMENTS)
+    batch = _batch_of(fund, reference)
+    try:
+        services.generate_payment_file_again(actor=request.user, batch=batch)
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("The file is being generated again."))
+    return redirect("payment_batch", slug=fund.slug, reference=batch.reference)
 
 
 @login_required

@@ -172,6 +172,10 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
     ("get",    "payment_batch_release",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "payment_batch_generate",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
+    ("get",    "payment_batch_generate",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("post",   "payment_batch_sent", (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
     ("get",    "payment_batch_sent", (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("post",   "payment_batch_cancel",
@@ -215,6 +219,14 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     ("post",   "bank_details_refuse",
                                      (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
     ("get",    "bank_details_refuse",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Finance enters the details a partner's member sent for a request (an empty post: the
+    # form again with its errors).
+    ("get",    "bank_details_enter",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+    ("post",   "bank_details_enter",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+    ("delete", "bank_details_enter",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     # Writing to the applicant: those who decide (an empty message: shown again).
     ("post",   "staff_application_message",
@@ -499,6 +511,20 @@ class World:
         """New bank details of the application, waiting for verification (made on first use)."""
         return BankDetailsChangeFactory.create(application=self.application)
 
+    @cached_property
+    def requested_bank_details_change(self) -> BankDetailsChange:
+        """New bank details asked of another approved application's applicant after a returned
+        transfer, not given yet (made on first use)."""
+        application = ApplicationFactory.create(fund=self.fund, status=Application.Status.APPROVED)
+        return BankDetailsChangeFactory.create(
+            application=application,
+            status=BankDetailsChange.Status.REQUESTED,
+            iban="",
+            account_holder="",
+            holder_matches=None,
+            submitted_at=None,
+        )
+
 
 URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "home": lambda w: {},
@@ -558,6 +584,7 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
         for name in (
             "payment_batch",
             "payment_batch_release",
+            "payment_batch_generate",
             "payment_batch_sent",
             "payment_batch_cancel",
             "payment_batch_file",
@@ -575,6 +602,10 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     **{
         name: lambda w: {"slug": w.fund.slug, "change_id": w.bank_details_change.pk}
         for name in ("bank_details_verify", "bank_details_refuse")
+    },
+    "bank_details_enter": lambda w: {
+        "slug": w.fund.slug,
+        "change_id": w.requested_bank_details_change.pk,
     },
     "budget_rules": lambda w: {"slug": w.fund.slug},
     "bulk_approval": lambda w: {"slug": w.fund.slug},

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from entraide.accounts.models import User
 from entraide.accounts.tests.factories import UserFactory
@@ -24,16 +24,19 @@ from entraide.core.errors import InvalidTransition, PermissionDenied, Validation
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
+from entraide.intake.tests.factories import PartnerFactory
 from entraide.payments import bank_details
 from entraide.payments import services as payment_services
 from entraide.payments.bank_details import (
     ChangeAwaitingVerification,
+    EnteredBySamePerson,
     GrantPaid,
     NothingToPay,
     TransferUnderWay,
 )
 from entraide.payments.models import BankDetailsChange, Payment, PaymentBatch
 from entraide.payments.tests.factories import BankDetailsChangeFactory
+from entraide.payments.tests.helpers import member_of
 from entraide.review import services as review_services
 from entraide.review.models import Flag
 
@@ -43,11 +46,6 @@ Status = BankDetailsChange.Status
 # Synthetic IBANs with valid keys, of banks whose BIC schwifty's registry knows.
 NEW_IBAN = "FR1420041010050500013M02606"
 OTHER_IBAN = "FR7630006000011234567890189"
-
-
-def member_of(fund: Fund, role: str) -> User:
-    user: User = FundRoleFactory.create(fund=fund, role=role).user
-    return user
 
 
 def applicant_application(**kwargs: Any) -> Application:
@@ -346,7 +344,8 @@ def test_a_change_is_refused_once_the_grant_was_paid_and_confirmed() -> None:
     with pytest.raises(GrantPaid) as refused:
         change(application)
 
-    assert "Your grant was paid" in str(refused.value.message)
+    with translation.override("en"):
+        assert "Your grant was paid" in str(refused.value.message)
 
 
 @pytest.mark.django_db
@@ -498,11 +497,12 @@ def test_details_verified_already_cannot_be_verified_again() -> None:
 
 
 @pytest.mark.django_db
-def test_refusing_keeps_the_old_details_and_asks_the_applicant_again(
+def test_refusing_details_given_after_a_returned_transfer_asks_the_applicant_again(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     application = applicant_application(iban=OTHER_IBAN, language="en")
-    approved(application)
+    award = approved(application)
+    requested = requested_change(award, django_capture_on_commit_callbacks)
     pending = change(application, account_holder="Marie Curie")
     finance = member_of(application.fund, Role.FINANCE)
     mail.outbox.clear()
@@ -514,7 +514,10 @@ def test_refusing_keeps_the_old_details_and_asks_the_applicant_again(
 
     pending.refresh_from_db()
     assert (pending.status, pending.note) == (Status.REFUSED, "The holder is not you.")
+    assert again is not None
     assert (again.status, again.requested_by) == (Status.REQUESTED, finance)
+    assert again.failed_payment == requested.failed_payment
+    assert award not in payment_services.payable_awards(application.fund)
     application.refresh_from_db()
     assert application.iban == OTHER_IBAN
     assert "bank_details.refused" in actions_of(application)
@@ -576,6 +579,262 @@ def test_releasing_the_award_refuses_details_waiting_for_verification() -> None:
         "award released",
         finance,
     )
+
+
+@pytest.mark.django_db
+def test_refusing_details_the_applicant_offered_on_their_own_keeps_the_award_payable(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    application = applicant_application(iban=OTHER_IBAN)
+    award = approved(application)
+    pending = change(application)
+    assert award not in payment_services.payable_awards(application.fund)
+    finance = member_of(application.fund, Role.FINANCE)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = bank_details.refuse_bank_details(
+            actor=finance, change=pending, note="Send us a RIB."
+        )
+
+    assert again is None
+    assert not BankDetailsChange.objects.filter(status=Status.REQUESTED).exists()
+    assert award in payment_services.payable_awards(application.fund)
+    application.refresh_from_db()
+    assert application.iban == OTHER_IBAN
+    assert bank_details.last_refusal(application) == pending
+    event = audit_selectors.events_for(application).get(action="bank_details.refused")
+    assert event.changes["requested_again"] is None
+    assert mail.outbox == []
+
+
+# -- details entered by finance ----------------------------------------------------------------
+
+
+def partner_application(**kwargs: Any) -> Application:
+    """Made by a partner for its member, who has no account in the portal."""
+    return applicant_application(applicant=None, partner=PartnerFactory.create(), **kwargs)
+
+
+def entered(
+    actor: User, change_or_application: BankDetailsChange | Application, **kwargs: Any
+) -> BankDetailsChange:
+    values = {
+        "iban": NEW_IBAN,
+        "bic": "",
+        "account_holder": "Jean Dupont",
+        "note": "RIB e-mailed by the partner",
+        **kwargs,
+    }
+    return bank_details.enter_bank_details(
+        actor=actor, change_or_application=change_or_application, **values
+    )
+
+
+@pytest.mark.django_db
+def test_a_partners_application_is_payable_again_once_another_person_verifies_entered_details(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    application = partner_application(iban=OTHER_IBAN)
+    award = approved(application)
+    requested = requested_change(award, django_capture_on_commit_callbacks)
+    entering, verifying = (member_of(application.fund, Role.FINANCE) for _ in range(2))
+
+    pending = entered(entering, requested)
+
+    assert pending == requested
+    assert (pending.status, pending.submitted_by, pending.note) == (
+        Status.SUBMITTED,
+        entering,
+        "RIB e-mailed by the partner",
+    )
+    assert pending.holder_matches is True
+    assert award not in payment_services.payable_awards(application.fund)
+    event = audit_selectors.events_for(application).get(action="bank_details.entered")
+    assert (event.actor, event.changes["iban"]) == (entering, "•••• 2606")
+    assert event.changes["note"] == "RIB e-mailed by the partner"
+
+    verified = bank_details.verify_bank_details(actor=verifying, change=pending)
+
+    assert (verified.status, verified.decided_by) == (Status.VERIFIED, verifying)
+    application.refresh_from_db()
+    assert application.iban == NEW_IBAN
+    assert award in payment_services.payable_awards(application.fund)
+
+
+@pytest.mark.django_db
+def test_whoever_entered_the_details_can_neither_verify_nor_refuse_them(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    application = partner_application(iban=OTHER_IBAN)
+    requested = requested_change(approved(application), django_capture_on_commit_callbacks)
+    finance = member_of(application.fund, Role.FINANCE)
+    pending = entered(finance, requested)
+
+    with pytest.raises(EnteredBySamePerson):
+        bank_details.verify_bank_details(actor=finance, change=pending)
+    with pytest.raises(EnteredBySamePerson):
+        bank_details.refuse_bank_details(actor=finance, change=pending, note="Typo.")
+
+    pending.refresh_from_db()
+    assert (pending.status, pending.decided_by) == (Status.SUBMITTED, None)
+    application.refresh_from_db()
+    assert application.iban == OTHER_IBAN
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_decision_by_whoever_entered_the_details() -> None:
+    finance = UserFactory.create()
+    pending = BankDetailsChangeFactory.create(submitted_by=finance)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BankDetailsChange.objects.filter(pk=pending.pk).update(
+            status=Status.VERIFIED, decided_by=finance, decided_at=timezone.now()
+        )
+
+
+@pytest.mark.django_db
+def test_finance_may_enter_details_for_an_applicant_with_an_account_without_a_request() -> None:
+    application = applicant_application()
+    award = approved(application)
+    finance = member_of(application.fund, Role.FINANCE)
+
+    pending = entered(finance, application, account_holder="Marie Curie", note="By letter")
+
+    assert (pending.status, pending.failed_payment, pending.submitted_by) == (
+        Status.SUBMITTED,
+        None,
+        finance,
+    )
+    assert pending.holder_matches is False
+    assert award not in payment_services.payable_awards(application.fund)
+
+
+@pytest.mark.parametrize("role", [Role.REVIEWER, Role.APPROVER, Role.AUDITOR, Role.OPERATOR_ADMIN])
+@pytest.mark.django_db
+def test_only_finance_enters_bank_details(role: str) -> None:
+    application = partner_application()
+    approved(application)
+
+    with pytest.raises(PermissionDenied):
+        entered(member_of(application.fund, role), application)
+
+    assert not BankDetailsChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_entering_details_needs_to_say_where_they_come_from() -> None:
+    application = partner_application()
+    approved(application)
+
+    with pytest.raises(ValidationFailed) as refused:
+        entered(member_of(application.fund, Role.FINANCE), application, note="  ")
+
+    assert refused.value.field == "note"
+    assert not BankDetailsChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_entering_details_for_a_request_the_applicant_answered_meanwhile_is_refused(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    application = applicant_application()
+    requested = requested_change(approved(application), django_capture_on_commit_callbacks)
+    change(application)
+
+    with pytest.raises(ChangeAwaitingVerification) as refused:
+        entered(member_of(application.fund, Role.FINANCE), requested, iban=OTHER_IBAN)
+
+    with translation.override("en"):
+        assert "already waiting for verification" in str(refused.value.message)
+    requested.refresh_from_db()
+    assert (requested.iban, requested.submitted_by) == (NEW_IBAN, None)
+
+
+@pytest.mark.django_db
+def test_entering_details_for_a_request_closed_meanwhile_is_refused(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    application = applicant_application()
+    requested = requested_change(approved(application), django_capture_on_commit_callbacks)
+    pending = change(application)
+    bank_details.verify_bank_details(
+        actor=member_of(application.fund, Role.FINANCE), change=pending
+    )
+
+    with pytest.raises(InvalidTransition):
+        entered(member_of(application.fund, Role.FINANCE), requested, iban=OTHER_IBAN)
+
+    assert not BankDetailsChange.objects.filter(status__in=BankDetailsChange.OPEN).exists()
+
+
+@pytest.mark.django_db
+def test_entering_details_before_approval_is_refused() -> None:
+    application = partner_application(iban=OTHER_IBAN)
+
+    with pytest.raises(InvalidTransition):
+        entered(member_of(application.fund, Role.FINANCE), application)
+
+    application.refresh_from_db()
+    assert application.iban == OTHER_IBAN
+    assert not BankDetailsChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_entering_details_is_refused_while_a_transfer_is_under_way() -> None:
+    application = partner_application()
+    payment_of(approved(application), Payment.Status.SENT)
+
+    with pytest.raises(TransferUnderWay) as refused:
+        entered(member_of(application.fund, Role.FINANCE), application)
+
+    with translation.override("en"):
+        assert str(refused.value.message).startswith("The grant is being transferred")
+    assert not BankDetailsChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_whoever_entered_the_details_may_still_release_the_award(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    application = partner_application()
+    requested = requested_change(approved(application), django_capture_on_commit_callbacks)
+    finance = member_of(application.fund, Role.FINANCE)
+    entered(finance, requested)
+
+    with transaction.atomic():
+        bank_details.close_open_change(
+            actor=finance, application_id=application.pk, note="member unreachable"
+        )
+
+    requested.refresh_from_db()
+    assert (requested.status, requested.decided_by) == (Status.REFUSED, None)
+    event = audit_selectors.events_for(application).get(action="bank_details.closed")
+    assert event.actor == finance
+
+
+@pytest.mark.parametrize(
+    ("contact_email", "expected"),
+    [
+        ("aides@example.org", "to the fund at aides@example.org"),
+        ("", "through the organisation that applied for you"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_partners_member_is_told_to_answer_the_fund_not_sent_to_the_portal(
+    django_capture_on_commit_callbacks: Any, contact_email: str, expected: str
+) -> None:
+    application = partner_application(language="en")
+    Fund.objects.filter(pk=application.fund_id).update(contact_email=contact_email)
+    award = approved(application)
+    mail.outbox.clear()
+
+    requested_change(award, django_capture_on_commit_callbacks)
+
+    (message,) = mail.outbox
+    assert message.to == [application.email]
+    assert expected in " ".join(message.body.split())
+    assert "/bank-details/" not in message.body
 
 
 # -- the portal --------------------------------------------------------------------------------
@@ -830,3 +1089,220 @@ def test_the_list_uses_a_bounded_number_of_queries(
 
     assert response.status_code == 200
     assert len(response.context["page"]) == count
+
+
+def requested_of_partner(fund: Fund | None = None) -> BankDetailsChange:
+    """A request for new details of a partner's approved application, after a returned
+    transfer, that its member cannot answer in the portal."""
+    application = partner_application(**({"fund": fund} if fund is not None else {}))
+    requested: BankDetailsChange = BankDetailsChangeFactory.create(
+        application=application,
+        status=Status.REQUESTED,
+        failed_payment=failed_payment(approved(application)),
+        iban="",
+        account_holder="",
+        holder_matches=None,
+        submitted_at=None,
+    )
+    return requested
+
+
+ENTERED_FORM = {
+    "iban": NEW_IBAN,
+    "bic": "",
+    "account_holder": "Jean Dupont",
+    "note": "RIB e-mailed by the partner",
+}
+
+
+@pytest.mark.django_db
+def test_finance_enters_the_details_asked_of_a_partners_member_from_the_list(
+    client: Client,
+) -> None:
+    requested = requested_of_partner()
+    finance = member_of(requested.fund, Role.FINANCE)
+    client.force_login(finance)
+
+    listed = client.get(list_url(requested.fund))
+    form = client.get(action_url("bank_details_enter", requested))
+    response = client.post(action_url("bank_details_enter", requested), ENTERED_FORM, follow=True)
+
+    text = listed.content.decode()
+    assert "Enter the new details" in text
+    assert action_url("bank_details_enter", requested) in text
+    assert form.status_code == 200
+    assert response.redirect_chain[-1][0] == list_url(requested.fund)
+    assert "another person of finance verifies them" in response.content.decode()
+    requested.refresh_from_db()
+    assert (requested.status, requested.iban, requested.submitted_by) == (
+        Status.SUBMITTED,
+        NEW_IBAN,
+        finance,
+    )
+
+
+@pytest.mark.django_db
+def test_the_enter_form_keeps_what_was_typed_on_error(client: Client) -> None:
+    requested = requested_of_partner()
+    client.force_login(member_of(requested.fund, Role.FINANCE))
+
+    response = client.post(
+        action_url("bank_details_enter", requested),
+        {**ENTERED_FORM, "iban": "FR76 0000 BAD", "account_holder": "Jean Dupont-Martin"},
+    )
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["form"].errors["iban"]
+    assert 'value="FR76 0000 BAD"' in text
+    assert 'value="Jean Dupont-Martin"' in text
+    assert "RIB e-mailed by the partner" in text
+    requested.refresh_from_db()
+    assert requested.status == Status.REQUESTED
+
+
+@pytest.mark.django_db
+def test_the_enter_form_shows_the_services_refusal_keeping_what_was_typed(
+    client: Client,
+) -> None:
+    requested = requested_of_partner()
+    assert requested.failed_payment is not None
+    payment_of(requested.failed_payment.award, Payment.Status.PENDING)
+    client.force_login(member_of(requested.fund, Role.FINANCE))
+
+    response = client.post(action_url("bank_details_enter", requested), ENTERED_FORM)
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "The grant is being transferred" in text
+    assert f'value="{NEW_IBAN}"' in text
+    requested.refresh_from_db()
+    assert requested.status == Status.REQUESTED
+
+
+@pytest.mark.django_db
+def test_the_enter_page_sends_back_to_the_list_once_nothing_is_asked(client: Client) -> None:
+    pending = BankDetailsChangeFactory.create()
+    client.force_login(member_of(pending.fund, Role.FINANCE))
+
+    response = client.get(action_url("bank_details_enter", pending), follow=True)
+
+    assert response.redirect_chain[-1][0] == list_url(pending.fund)
+    assert "no longer asked" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_list_leaves_entered_details_to_another_person_to_verify(client: Client) -> None:
+    entering = UserFactory.create()
+    pending = BankDetailsChangeFactory.create(submitted_by=entering, note="By letter")
+    FundRoleFactory.create(fund=pending.fund, user=entering, role=Role.FINANCE)
+    verify_url = action_url("bank_details_verify", pending)
+
+    client.force_login(entering)
+    own = client.get(list_url(pending.fund)).content.decode()
+    client.force_login(member_of(pending.fund, Role.FINANCE))
+    other = client.get(list_url(pending.fund)).content.decode()
+
+    assert verify_url not in own
+    assert "You entered them" in own
+    assert verify_url in other
+    assert f"Entered by {entering}: By letter" in other
+
+
+@pytest.mark.django_db
+def test_verifying_ones_own_entered_details_from_the_list_says_why_not(client: Client) -> None:
+    entering = UserFactory.create()
+    pending = BankDetailsChangeFactory.create(submitted_by=entering)
+    FundRoleFactory.create(fund=pending.fund, user=entering, role=Role.FINANCE)
+    client.force_login(entering)
+
+    response = client.post(action_url("bank_details_verify", pending), follow=True)
+
+    assert "another person of finance verifies or refuses them" in response.content.decode()
+    pending.refresh_from_db()
+    assert pending.status == Status.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_refusing_offered_details_from_the_list_says_the_award_stays_payable(
+    client: Client,
+) -> None:
+    pending = BankDetailsChangeFactory.create()
+    client.force_login(member_of(pending.fund, Role.FINANCE))
+
+    response = client.post(
+        action_url("bank_details_refuse", pending), {"note": "Not your account."}, follow=True
+    )
+
+    assert "stays payable into the account it had" in response.content.decode()
+    assert not BankDetailsChange.objects.filter(status=Status.REQUESTED).exists()
+
+
+@pytest.mark.django_db
+def test_the_portal_shows_why_details_offered_on_their_own_were_refused(client: Client) -> None:
+    application = applicant_application(iban=OTHER_IBAN)
+    approved(application)
+    pending = change(application)
+    bank_details.refuse_bank_details(
+        actor=member_of(application.fund, Role.FINANCE), change=pending, note="Not your account."
+    )
+    assert application.applicant is not None
+    client.force_login(application.applicant)
+
+    text = client.get(bank_details_url(application)).content.decode()
+
+    assert "The fund did not accept the new bank details you gave (IBAN •••• 2606)" in text
+    assert "Not your account." in text
+
+
+@pytest.mark.django_db
+def test_the_auditor_sees_the_requests_without_the_enter_link(client: Client) -> None:
+    requested = requested_of_partner()
+    client.force_login(member_of(requested.fund, Role.AUDITOR))
+
+    text = client.get(list_url(requested.fund)).content.decode()
+
+    assert requested.application.reference in text
+    assert action_url("bank_details_enter", requested) not in text
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("reviewer", 404), ("auditor", 404), ("other_fund_finance", 404), ("applicant", 403)],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.django_db
+def test_only_finance_of_the_fund_may_enter_details(
+    client: Client, who: str, expected: int, method: str
+) -> None:
+    requested = requested_of_partner()
+    users = {
+        "reviewer": lambda: member_of(requested.fund, Role.REVIEWER),
+        "auditor": lambda: member_of(requested.fund, Role.AUDITOR),
+        "other_fund_finance": lambda: member_of(FundFactory.create(), Role.FINANCE),
+        "applicant": lambda: UserFactory.create(),
+    }
+    client.force_login(users[who]())
+
+    response = getattr(client, method)(action_url("bank_details_enter", requested), ENTERED_FORM)
+
+    assert response.status_code == expected
+    requested.refresh_from_db()
+    assert requested.status == Status.REQUESTED
+
+
+@pytest.mark.parametrize("count", [1, 20])
+@pytest.mark.django_db
+def test_the_list_of_requests_uses_a_bounded_number_of_queries(
+    client: Client, django_assert_max_num_queries: Any, count: int
+) -> None:
+    fund = FundFactory.create(budget=Decimal("100000.00"))
+    for _ in range(count):
+        requested_of_partner(fund)
+    client.force_login(member_of(fund, Role.FINANCE))
+
+    with django_assert_max_num_queries(10):
+        response = client.get(list_url(fund))
+
+    assert response.status_code == 200
+    assert len(response.context["asked"]) == count

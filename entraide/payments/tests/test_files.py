@@ -417,3 +417,17 @@ def test_every_field_of_a_transfer_can_be_a_column_and_the_default_columns_are_v
 )
 def test_a_files_name_is_the_batchs_reference_and_its_format(file_format: str, name: str) -> None:
     assert file_name("P-7K3M-9Q2F", file_format) == name
+
+
+@pytest.mark.parametrize("file_format", [FileFormat.PAIN_001_001_09, FileFormat.PAIN_001_001_03])
+def test_a_beneficiary_bic_the_schema_refuses_is_left_out_not_the_whole_file(
+    file_format: str,
+) -> None:
+    # A test BIC (a 1 in place 7) passes schwifty but not the .03 schema: IBAN only suffices.
+    xml = build_sepa(
+        make_header(),
+        [make_transfer(1, bic="BNPAFR1P"), make_transfer(2, bic="BNPAFRPP")],
+        file_format,
+    )
+    assert b"BNPAFR1P" not in xml
+    assert b"BNPAFRPP" in xml

@@ -15,7 +15,7 @@ from entraide.funds.tests.factories import FundFactory
 from entraide.payments import bank_details, reconciliation, services
 from entraide.payments.models import BankDetailsChange, FileFormat, Payment, PaymentBatch
 from entraide.payments.services import OnFailure, Selection
-from entraide.payments.tests.test_services import approved, member_of, status_report
+from entraide.payments.tests.helpers import approved, member_of, status_report
 
 STEPS = st.lists(
     st.tuples(

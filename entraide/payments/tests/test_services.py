@@ -6,18 +6,15 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from lxml import etree
+from django.utils import timezone, translation
 
 from entraide.accounts.models import User
-from entraide.accounts.tests.factories import UserFactory
 from entraide.applications.models import Application
-from entraide.applications.tests.factories import ApplicationFactory
 from entraide.audit.models import AuditEvent
 from entraide.core.errors import InvalidTransition, PermissionDenied
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund, FundRole
-from entraide.funds.tests.factories import FundFactory, FundRoleFactory
+from entraide.funds.tests.factories import FundFactory
 from entraide.payments import bank_details, reconciliation, services
 from entraide.payments.models import (
     BankDetailsChange,
@@ -27,101 +24,14 @@ from entraide.payments.models import (
     PaymentFile,
 )
 from entraide.payments.services import OnFailure, Selection
-
-DEBTOR_IBAN = "FR7630006000011234567890189"
-
-
-def member_of(fund: Fund, role: str) -> User:
-    user: User = UserFactory()
-    FundRoleFactory(fund=fund, user=user, role=role)
-    return user
-
-
-@pytest.fixture
-def fund() -> Fund:
-    fund: Fund = FundFactory(budget=Decimal("100000.00"), name="Netflix-Audiens")
-    admin = member_of(fund, FundRole.Role.OPERATOR_ADMIN)
-    services.save_payment_settings(
-        actor=admin,
-        fund=fund,
-        values={
-            "file_format": FileFormat.PAIN_001_001_09,
-            "debtor_name": "Fonds Netflix-Audiens",
-            "debtor_iban": DEBTOR_IBAN,
-            "debtor_bic": "",
-            "initiating_party": "Audiens",
-            "initiating_party_id": "",
-            "execution_days": 1,
-            "remittance_template": "Aide d'urgence {fund} {reference}",
-            "csv_columns": [["reference", "end_to_end_id"], ["amount", "amount"]],
-            "csv_delimiter": ",",
-            "csv_decimal_comma": False,
-        },
-    )
-    return fund
-
-
-@pytest.fixture
-def preparer(fund: Fund) -> User:
-    return member_of(fund, FundRole.Role.FINANCE)
-
-
-@pytest.fixture
-def releaser(fund: Fund) -> User:
-    return member_of(fund, FundRole.Role.FINANCE)
-
-
-def approved(fund: Fund, count: int, amount: str = "500.00") -> list[Award]:
-    approver = member_of(fund, FundRole.Role.APPROVER)
-    awards = []
-    for _ in range(count):
-        application = ApplicationFactory(fund=fund, status=Application.Status.APPROVED)
-        with transaction.atomic():
-            awards.append(
-                ledger.place_award(
-                    actor=approver, fund=fund, application=application, amount=Decimal(amount)
-                )
-            )
-    return awards
-
-
-def sent_batch(
-    fund: Fund, preparer: User, releaser: User, capture: Any, selection: Selection | None = None
-) -> PaymentBatch:
-    batch = services.prepare_payment_batch(
-        actor=preparer, fund=fund, selection=selection or Selection()
-    )
-    with capture(execute=True):  # the in-process worker generates the file
-        services.release_payment_batch(actor=releaser, batch=batch)
-    batch.refresh_from_db()
-    assert batch.status == PaymentBatch.Status.READY
-    return services.mark_batch_sent(actor=preparer, batch=batch)
-
-
-def status_report(
-    original: str, transactions: list[tuple[str, str, str]], message_id: str = "STATUS-1"
-) -> bytes:
-    """A pain.002.001.03 as a bank sends it: (end-to-end id, status, reason code)."""
-    items = "".join(
-        f"""<TxInfAndSts><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><TxSts>{status}</TxSts>"""
-        + (f"<StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf>" if code else "")
-        + "</TxInfAndSts>"
-        for e2e, status, code in transactions
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">
-<CstmrPmtStsRpt>
-<GrpHdr><MsgId>{message_id}</MsgId><CreDtTm>2026-11-20T10:00:00</CreDtTm></GrpHdr>
-<OrgnlGrpInfAndSts><OrgnlMsgId>{original}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId></OrgnlGrpInfAndSts>
-<OrgnlPmtInfAndSts><OrgnlPmtInfId>{original}-1</OrgnlPmtInfId>{items}</OrgnlPmtInfAndSts>
-</CstmrPmtStsRpt>
-</Document>""".encode()
-
-
-def end_to_end_ids(content: bytes) -> list[str]:
-    tree = etree.fromstring(content, etree.XMLParser(huge_tree=True))
-    return [element.text or "" for element in tree.iter("{*}EndToEndId")]
-
+from entraide.payments.tests.helpers import (
+    DEBTOR_IBAN,
+    approved,
+    end_to_end_ids,
+    member_of,
+    sent_batch,
+    status_report,
+)
 
 # -- batches -----------------------------------------------------------------------------------
 
@@ -269,7 +179,7 @@ def test_a_worker_killed_mid_generation_leaves_nothing_and_the_next_run_pays_eac
     assert len(ids) == len(set(ids)) == 6
     # Deterministic: building again gives the very bytes stored.
     batch.refresh_from_db()
-    assert services.build_file(batch, services.settings_of(fund)) == bytes(stored.content)
+    assert services.build_file(batch) == bytes(stored.content)
     assert PaymentFile.objects.filter(batch__fund=fund).count() == 1
 
 
@@ -362,7 +272,8 @@ def test_a_rejected_transfer_fails_asks_for_new_details_and_is_paid_again_once_v
     assert repaid.iban == "FR1420041010050500013M02606"
     summary = reconciliation.reconcile(fund)
     assert summary.balanced
-    lines = {str(line.label): (line.count, line.total) for line in summary.lines}
+    with translation.override("en"):
+        lines = {str(line.label): (line.count, line.total) for line in summary.lines}
     assert lines["Paid again after a failure"] == (1, Decimal("500.00"))
     assert lines["Failed (returned or rejected)"] == (1, Decimal("500.00"))
     assert ledger.totals(fund).paid == Decimal("1000.00")
@@ -490,3 +401,181 @@ def test_the_reconciliation_exports_one_line_per_payment_and_per_unpaid_award(
     lines = reconciliation.export_csv(fund).decode().splitlines()
     assert len(lines) == 1 + 3
     assert reconciliation.export_xlsx(fund)[:2] == b"PK"
+
+
+# -- what the code review found ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_downloaded_file_can_no_longer_be_cancelled_only_marked_sent(
+    fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    approved(fund, 1)
+    batch = services.prepare_payment_batch(actor=preparer, fund=fund, selection=Selection())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.release_payment_batch(actor=releaser, batch=batch)
+    batch.refresh_from_db()
+    services.file_for_download(actor=preparer, batch=batch)
+    with pytest.raises(InvalidTransition):
+        services.cancel_payment_batch(actor=preparer, batch=batch, note="changed my mind")
+    assert not services.payable_awards(fund).exists()  # never in a second batch
+    services.mark_batch_sent(actor=preparer, batch=batch)
+
+
+@pytest.mark.django_db
+def test_a_return_for_a_batch_not_marked_sent_is_reported_and_changes_nothing(
+    fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    (award,) = approved(fund, 1)
+    batch = services.prepare_payment_batch(actor=preparer, fund=fund, selection=Selection())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.release_payment_batch(actor=releaser, batch=batch)
+    report = status_report(batch.reference, [(award.application.reference, "RJCT", "AM04")])
+    outcome = services.import_bank_return(
+        actor=preparer, fund=fund, file_name="s.xml", content=report
+    )
+    (problem,) = outcome.bank_return.problems
+    assert batch.reference in problem["reason"]
+    assert Payment.objects.get(award=award).status == Payment.Status.PENDING
+    assert not services.payable_awards(fund).exists()  # still in its batch, once
+
+
+@pytest.mark.django_db
+def test_a_transfer_the_bank_settled_inside_a_rejected_message_is_not_failed(
+    fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    settled, other = approved(fund, 2)
+    batch = sent_batch(fund, preparer, releaser, django_capture_on_commit_callbacks)
+    report = f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10">
+<CstmrPmtStsRpt>
+<GrpHdr><MsgId>REJ-2</MsgId><CreDtTm>2026-11-20T10:00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>{batch.reference}</OrgnlMsgId>
+<OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId><GrpSts>RJCT</GrpSts>
+<StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch.reference}</OrgnlPmtInfId>
+<TxInfAndSts><OrgnlEndToEndId>{settled.application.reference}</OrgnlEndToEndId>
+<TxSts>ACSC</TxSts></TxInfAndSts></OrgnlPmtInfAndSts>
+</CstmrPmtStsRpt>
+</Document>""".encode()
+    outcome = services.import_bank_return(
+        actor=preparer, fund=fund, file_name="r.xml", content=report
+    )
+    assert outcome.bank_return.failed == 1
+    assert Payment.objects.get(award=settled).status == Payment.Status.SENT  # asked, not failed
+    assert Payment.objects.get(award=other).status == Payment.Status.FAILED
+    assert len(outcome.bank_return.problems) == 1
+
+
+@pytest.mark.django_db
+def test_the_file_is_built_from_the_settings_the_second_person_released(
+    fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    approved(fund, 1)
+    batch = services.prepare_payment_batch(actor=preparer, fund=fund, selection=Selection())
+    batch = services.release_payment_batch(actor=releaser, batch=batch)
+    admin = member_of(fund, FundRole.Role.OPERATOR_ADMIN)
+    settings = services.settings_of(fund)
+    assert settings is not None
+    changed = {name: getattr(settings, name) for name in services.SETTINGS_FIELDS}
+    services.save_payment_settings(
+        actor=admin, fund=fund, values={**changed, "debtor_iban": "FR1420041010050500013M02606"}
+    )
+    content = bytes(services.generate_payment_file(batch.pk).content)
+    assert DEBTOR_IBAN.encode() in content
+    assert b"FR1420041010050500013M02606" not in content
+    event = AuditEvent.objects.filter(action="payment_settings.saved").last()
+    assert event is not None
+    assert "FR1420041010050500013M02606" not in str(event.changes)
+
+
+@pytest.mark.django_db
+def test_a_file_that_cannot_be_generated_says_why_and_can_be_generated_again(
+    fund: Fund, preparer: User, releaser: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approved(fund, 1)
+    batch = services.prepare_payment_batch(actor=preparer, fund=fund, selection=Selection())
+    batch = services.release_payment_batch(actor=releaser, batch=batch)
+    PaymentBatch.objects.filter(pk=batch.pk).update(
+        file_settings={**batch.file_settings, "initiating_party_id": "not an id"}
+    )
+    with pytest.raises(services.files.InvalidPaymentFile):
+        services.generate_payment_file(batch.pk)
+    batch.refresh_from_db()
+    assert "initiating party" in batch.generation_error.lower()
+    PaymentBatch.objects.filter(pk=batch.pk).update(
+        file_settings={**batch.file_settings, "initiating_party_id": ""}
+    )
+    services.generate_payment_file_again(actor=preparer, batch=batch)
+    stored = services.generate_payment_file(batch.pk)  # the queued task, run here
+    batch.refresh_from_db()
+    assert (batch.status, batch.generation_error) == (PaymentBatch.Status.READY, "")
+    assert stored.size > 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"remittance_template": "Aide {fund.name} {reference}"}, "remittance_template"),
+        ({"remittance_template": "Aide {fund[0]} {reference}"}, "remittance_template"),
+        ({"remittance_template": "Aide {fund}"}, "remittance_template"),
+        ({"debtor_name": "★★★"}, "debtor_name"),
+        ({"debtor_iban": "FR76 3000 6000 0112 3456 7890 180"}, "debtor_iban"),
+        ({"csv_delimiter": "a"}, "csv_delimiter"),
+    ],
+)
+def test_settings_a_file_could_not_carry_are_refused_on_their_field(
+    fund: Fund, change: dict[str, str], field: str
+) -> None:
+    settings = services.settings_of(fund)
+    assert settings is not None
+    values = {name: getattr(settings, name) for name in services.SETTINGS_FIELDS}
+    with pytest.raises(services.ValidationFailed) as refused:
+        services.save_payment_settings(
+            actor=member_of(fund, FundRole.Role.OPERATOR_ADMIN),
+            fund=fund,
+            values={**values, **change},
+        )
+    assert refused.value.field == field
+
+
+@pytest.mark.django_db
+def test_a_siret_typed_with_spaces_is_kept_without_them(fund: Fund) -> None:
+    settings = services.settings_of(fund)
+    assert settings is not None
+    values = {name: getattr(settings, name) for name in services.SETTINGS_FIELDS}
+    saved = services.save_payment_settings(
+        actor=member_of(fund, FundRole.Role.OPERATOR_ADMIN),
+        fund=fund,
+        values={**values, "initiating_party_id": "775 672 272 00029"},
+    )
+    assert saved.initiating_party_id == "77567227200029"
+
+
+@pytest.mark.django_db
+def test_a_fund_outside_sepa_pays_from_an_account_that_is_no_iban() -> None:
+    fund: Fund = FundFactory(currency="INR")
+    saved = services.save_payment_settings(
+        actor=member_of(fund, FundRole.Role.OPERATOR_ADMIN),
+        fund=fund,
+        values={
+            "file_format": FileFormat.CSV,
+            "debtor_name": "Mumbai crew fund",
+            "debtor_iban": "0012 3456 7890",
+            "initiating_party": "Mumbai crew fund",
+            "remittance_template": "Relief {reference}",
+            "csv_columns": [["ref", "end_to_end_id"], ["amount", "amount"]],
+        },
+    )
+    assert saved.debtor_iban == "001234567890"
+
+
+@pytest.mark.django_db
+def test_the_reconciliation_export_keeps_a_typed_formula_as_text(
+    fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    (award,) = approved(fund, 1)
+    Application.objects.filter(pk=award.application_id).update(account_holder="=HYPERLINK(1)")
+    sent_batch(fund, preparer, releaser, django_capture_on_commit_callbacks)
+    assert "'=HYPERLINK(1)" in reconciliation.export_csv(fund).decode()

@@ -9,19 +9,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from entraide.accounts.models import User
-from entraide.accounts.tests.factories import UserFactory
-from entraide.applications.models import Application
-from entraide.applications.tests.factories import ApplicationFactory
 from entraide.audit.models import AuditEvent
-from entraide.funds import ledger
 from entraide.funds.models import Award, Fund, FundRole
-from entraide.funds.tests.factories import FundFactory, FundRoleFactory
+from entraide.funds.tests.factories import FundFactory
 from entraide.payments import forms as payment_forms
 from entraide.payments import services
 from entraide.payments.models import (
@@ -34,47 +29,9 @@ from entraide.payments.models import (
 )
 from entraide.payments.services import Selection
 from entraide.payments.tests.factories import PaymentSettingsFactory
+from entraide.payments.tests.helpers import approved, member_of, status_report
 
 Role = FundRole.Role
-
-
-def member_of(fund: Fund, role: str) -> User:
-    user: User = UserFactory.create()
-    FundRoleFactory.create(fund=fund, user=user, role=role)
-    return user
-
-
-def approved(fund: Fund, count: int, amount: str = "500.00") -> list[Award]:
-    """``count`` approved applications of ``fund`` with their awards reserved."""
-    approver = member_of(fund, Role.APPROVER)
-    awards = []
-    for _ in range(count):
-        application = ApplicationFactory.create(fund=fund, status=Application.Status.APPROVED)
-        with transaction.atomic():
-            awards.append(
-                ledger.place_award(
-                    actor=approver, fund=fund, application=application, amount=Decimal(amount)
-                )
-            )
-    return awards
-
-
-def status_report(original: str, transactions: list[tuple[str, str, str]]) -> bytes:
-    """A bank's pain.002.001.03: (end-to-end id, status, reason code) per transfer."""
-    items = "".join(
-        f"<TxInfAndSts><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><TxSts>{status}</TxSts>"
-        + (f"<StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf>" if code else "")
-        + "</TxInfAndSts>"
-        for e2e, status, code in transactions
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">
-<CstmrPmtStsRpt>
-<GrpHdr><MsgId>STATUS-1</MsgId><CreDtTm>2026-11-20T10:00:00</CreDtTm></GrpHdr>
-<OrgnlGrpInfAndSts><OrgnlMsgId>{original}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId></OrgnlGrpInfAndSts>
-<OrgnlPmtInfAndSts><OrgnlPmtInfId>{original}-1</OrgnlPmtInfId>{items}</OrgnlPmtInfAndSts>
-</CstmrPmtStsRpt>
-</Document>""".encode()
 
 
 def upload(name: str, content: bytes) -> io.BytesIO:
@@ -88,16 +45,6 @@ def fund(db: None) -> Fund:
     fund: Fund = FundFactory.create(budget=Decimal("100000.00"), slug="relief")
     PaymentSettingsFactory.create(fund=fund)
     return fund
-
-
-@pytest.fixture
-def preparer(fund: Fund) -> User:
-    return member_of(fund, Role.FINANCE)
-
-
-@pytest.fixture
-def releaser(fund: Fund) -> User:
-    return member_of(fund, Role.FINANCE)
 
 
 @pytest.fixture
@@ -686,3 +633,18 @@ def test_the_reconciliation_reads_a_bounded_number_of_queries(
         response = client.get(reverse("payments_reconciliation", args=[fund.slug]))
 
     assert response.status_code == 200
+
+
+def test_the_application_page_shows_what_became_of_its_transfers(
+    client: Client, fund: Fund, preparer: User, releaser: User, capture: Any
+) -> None:
+    (award,) = approved(fund, 1)
+    batch = sent(fund, preparer, releaser, capture)
+    report = status_report(batch.reference, [(award.application.reference, "RJCT", "AC04")])
+    services.import_bank_return(actor=preparer, fund=fund, file_name="s.xml", content=report)
+    client.force_login(member_of(fund, Role.REVIEWER))
+    page = client.get(reverse("staff_application", args=[fund.slug, award.application.reference]))
+    text = page.content.decode()
+    assert batch.reference in text
+    assert "AC04" in text
+    assert award.payments.get().iban not in text
