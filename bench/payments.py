@@ -302,6 +302,7 @@ def store_batch(transfers: Sequence[Any], header: Any, file_format: str) -> int:
     from entraide.applications.models import Application
     from entraide.funds.models import Award, Fund
     from entraide.payments.models import Payment, PaymentBatch, PaymentSettings
+    from entraide.payments.services import SETTINGS_FIELDS
 
     call_command("migrate", verbosity=0)
     users = get_user_model().objects
@@ -318,7 +319,7 @@ def store_batch(transfers: Sequence[Any], header: Any, file_format: str) -> int:
         closes_on=RELEASED_AT.date(),
     )
     debtor = header.debtor
-    PaymentSettings.objects.create(
+    payment_settings = PaymentSettings.objects.create(
         fund=fund,
         file_format=file_format,
         debtor_name=debtor.name,
@@ -382,6 +383,8 @@ def store_batch(transfers: Sequence[Any], header: Any, file_format: str) -> int:
         released_by=releaser,
         released_at=header.created_at,
         execution_date=header.execution_date,
+        # As release_payment_batch keeps them.
+        file_settings={name: getattr(payment_settings, name) for name in SETTINGS_FIELDS},
     )
     Payment.objects.bulk_create(
         (
