@@ -277,6 +277,11 @@ urlpatterns = [
         name="bank_details_changes",
     ),
     path(
+        "staff/funds/<slug:slug>/payments/bank-details/<int:change_id>/",
+        payments_bank.bank_details_change,
+        name="bank_details_change",
+    ),
+    path(
         "staff/funds/<slug:slug>/payments/bank-details/<int:change_id>/verify/",
         payments_bank.bank_details_verify,
         name="bank_details_verify",

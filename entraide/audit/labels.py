@@ -32,6 +32,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "bank_details.entered": pgettext_lazy(
         "audit action", "New bank details entered by finance, waiting for verification"
     ),
+    "bank_details.viewed": pgettext_lazy(
+        "audit action", "New bank details shown in full for verification"
+    ),
     "bank_details.verified": pgettext_lazy("audit action", "New bank details verified"),
     "bank_details.refused": pgettext_lazy("audit action", "New bank details refused"),
     "bank_details.closed": pgettext_lazy(

@@ -30,15 +30,16 @@ from entraide.demo.synthetic import (
     make_declarations,
     make_people,
     make_rights,
+    status_report,
 )
 from entraide.evidence.models import EvidenceBatch
 from entraide.evidence.selectors import person_evidence
 from entraide.evidence.services import load_evidence_batch
-from entraide.funds.models import FundRole
+from entraide.funds.models import Fund, FundRole
 from entraide.funds.selectors import fund_by_slug
 from entraide.funds.services import create_fund, grant_fund_role
+from entraide.payments import services as payments
 from entraide.payments.models import FileFormat, default_csv_columns
-from entraide.payments.services import save_payment_settings
 from entraide.programmes.services import create_programme
 from entraide.review.services import approve_application, reject_application
 from entraide.rules import aggregates
@@ -48,14 +49,17 @@ from entraide.rules.selectors import document_of
 from entraide.rules.services import evaluate_application, publish_version, save_draft
 
 DEMO_FUND_SLUG = "netflix-audiens"
+REVIEWER = "reviewer@demo.entraide.invalid"
+FINANCE = "finance@demo.entraide.invalid"
+TREASURER = "treasurer@demo.entraide.invalid"
 DEMO_PASSWORD = "entraide-demo-2020"  # noqa: S105 (a published demo password, demo data only)
 STAFF = (
     ("operator@demo.entraide.invalid", "Olivia", "Opérateur", None),
-    ("reviewer@demo.entraide.invalid", "Rémi", "Relecteur", FundRole.Role.REVIEWER),
+    (REVIEWER, "Rémi", "Relecteur", FundRole.Role.REVIEWER),
     ("approver@demo.entraide.invalid", "Agnès", "Approbatrice", FundRole.Role.APPROVER),
-    ("finance@demo.entraide.invalid", "Fabien", "Finances", FundRole.Role.FINANCE),
+    (FINANCE, "Fabien", "Finances", FundRole.Role.FINANCE),
     # A second person of finance releases the batches the first prepares (four eyes).
-    ("treasurer@demo.entraide.invalid", "Thérèse", "Trésorière", FundRole.Role.FINANCE),
+    (TREASURER, "Thérèse", "Trésorière", FundRole.Role.FINANCE),
     ("auditor@demo.entraide.invalid", "Aude", "Auditrice", FundRole.Role.AUDITOR),
 )
 APPLICANT_LOGIN = "applicant@demo.entraide.invalid"
@@ -138,15 +142,14 @@ def seed_demo(
         ),
     )
     document = document_of(version)
-    staff: dict[str, User] = {}
+    staff: dict[str, User] = {}  # by e-mail address
     for email, first, last, role in STAFF[1:]:
-        user = create_account(
+        staff[email] = create_account(
             actor=operator, email=email, password=DEMO_PASSWORD, first_name=first, last_name=last
         )
-        grant_fund_role(actor=operator, fund=fund, user=user, role=role)
-        staff[role] = user
+        grant_fund_role(actor=operator, fund=fund, user=staff[email], role=role)
     create_account(actor=operator, email=APPLICANT_LOGIN, password=DEMO_PASSWORD)
-    save_payment_settings(actor=operator, fund=fund, values=DEMO_PAYMENT_SETTINGS)
+    payments.save_payment_settings(actor=operator, fund=fund, values=DEMO_PAYMENT_SETTINGS)
 
     people = make_people(applicants)
     declarations: list[dict[str, object]] = []
@@ -225,7 +228,7 @@ def seed_demo(
             progress(index, len(people))
     # Most decisions approve eligible applications (the amount of their evaluation); the
     # others reject applications that the rules found not eligible.
-    reviewer = staff[FundRole.Role.REVIEWER]
+    reviewer = staff[REVIEWER]
     eligible = [application for application, ok in applications if ok]
     not_eligible = [application for application, ok in applications if not ok]
     rejections = min(decided // 4, len(not_eligible))
@@ -234,7 +237,34 @@ def seed_demo(
         approve_application(actor=reviewer, application=application)
     for application in rng.sample(not_eligible, rejections):
         reject_application(actor=reviewer, application=application, reason=REJECTION_REASON)
+    pay_first_awards(finance=staff[FINANCE], treasurer=staff[TREASURER], fund=fund)
     return DemoLogins(created=True, logins=logins())
+
+
+def pay_first_awards(*, finance: User, treasurer: User, fund: Fund) -> None:
+    """Half of the approved awards paid in a batch sent to the bank, whose (synthetic) status
+    report confirms all but one transfer, returned as the account is closed (AC04): its
+    applicant is asked for new bank details; the other half waits for the next batch."""
+    payable = payments.payable_awards(fund).count()
+    if payable < 2:
+        return
+    batch = payments.prepare_payment_batch(
+        actor=finance, fund=fund, selection=payments.Selection(limit=payable // 2)
+    )
+    payments.release_payment_batch(actor=treasurer, batch=batch)
+    payments.generate_payment_file(batch.pk)  # the worker would; the demo shows it at once
+    batch.refresh_from_db()
+    payments.file_for_download(actor=finance, batch=batch)
+    payments.mark_batch_sent(actor=finance, batch=batch)
+    transfers = list(batch.payments.order_by("pk").values_list("end_to_end_id", flat=True))
+    report = status_report(
+        batch.reference,
+        [(transfers[0], "RJCT", "AC04")] + [(e2e, "ACSC", "") for e2e in transfers[1:]],
+        message_id=f"DEMO-{batch.reference}",
+    )
+    payments.import_bank_return(
+        actor=finance, fund=fund, file_name="demo-pain.002.xml", content=report
+    )
 
 
 def declared_answers(

@@ -174,3 +174,24 @@ def make_cancellations(rng: random.Random, nir: str) -> list[dict[str, object]]:
         }
         for offset in sorted(rng.sample(range(30), rng.randint(1, 6)))
     ]
+
+
+def status_report(
+    original: str, transactions: list[tuple[str, str, str]], message_id: str = "STATUS-1"
+) -> bytes:
+    """A bank's pain.002.001.03 status report on the fund's message ``original``: (end-to-end
+    id, status such as ACSC or RJCT, reason code such as AC04) per transfer."""
+    items = "".join(
+        f"""<TxInfAndSts><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><TxSts>{status}</TxSts>"""
+        + (f"<StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf>" if code else "")
+        + "</TxInfAndSts>"
+        for e2e, status, code in transactions
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">
+<CstmrPmtStsRpt>
+<GrpHdr><MsgId>{message_id}</MsgId><CreDtTm>2026-11-20T10:00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>{original}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>{original}-1</OrgnlPmtInfId>{items}</OrgnlPmtInfAndSts>
+</CstmrPmtStsRpt>
+</Document>""".encode()

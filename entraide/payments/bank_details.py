@@ -8,7 +8,9 @@ name is checked as at submission. Once an award is reserved, new details wait in
 applicant after a transfer bounced, or waiting for verification) the award is not payable
 (:func:`applications_with_open_change`). A partner's member has no account in the portal:
 finance enters the details they send (:func:`enter_bank_details`), and another person of
-finance verifies them.
+finance verifies them, reading the old and new details in clear on the change's page (each
+look audited, :func:`record_bank_details_viewed`). Once verified, the applicant is e-mailed
+that their account changed, so that details they did not give do not go unnoticed.
 
 Lock order, as the fund's decisions: the fund, then the application, then its change, all
 before the first audit event.
@@ -181,6 +183,17 @@ def change_of(fund: Fund, change_id: int) -> BankDetailsChange:
     """One of the fund's changes of bank details (404 for another fund's)."""
     return get_object_or_404(
         BankDetailsChange.objects.filter(fund=fund).select_related("application"), pk=change_id
+    )
+
+
+def change_to_show(fund: Fund, change_id: int) -> BankDetailsChange:
+    """One of the fund's changes with all its page shows: the application, the returned
+    transfer and who entered it (404 for another fund's)."""
+    return get_object_or_404(
+        BankDetailsChange.objects.filter(fund=fund).select_related(
+            "fund", "application__partner", "failed_payment", "submitted_by"
+        ),
+        pk=change_id,
     )
 
 
@@ -500,6 +513,20 @@ def close_open_change(*, actor: Any, application_id: int, note: str) -> None:
     change.save(update_fields=["status", "decided_by", "decided_at", "note"])
 
 
+def record_bank_details_viewed(*, actor: Any, change: BankDetailsChange) -> None:
+    """Log that a person of finance saw the old and new bank details of ``change`` in clear,
+    to verify them: reading them is an act the audit log keeps, as changing them is."""
+    with transaction.atomic(durable=True):
+        require(actor, change.fund, Capability.MANAGE_PAYMENTS)
+        audit.record(
+            actor=actor,
+            action="bank_details.viewed",
+            obj=change.application,
+            changes={"change": change.pk, "status": change.status},
+            fund_id=change.fund_id,
+        )
+
+
 def _ask_applicant(change: BankDetailsChange, *, refused: bool) -> None:
     enqueue_with_transaction(tasks.ask_for_bank_details, change.pk, refused)
 
@@ -522,7 +549,8 @@ def _lock_for_decision(
 
 def verify_bank_details(*, actor: Any, change: BankDetailsChange) -> BankDetailsChange:
     """Finance checked the new bank details: they replace the application's, and the award is
-    payable again."""
+    payable again. The applicant is told by e-mail, at the application's address, so that
+    details that are not theirs do not go unnoticed, whoever entered them."""
     with transaction.atomic(durable=True):
         application, change = _lock_for_decision(actor, change)
         application_services.replace_bank_details(
@@ -544,6 +572,7 @@ def verify_bank_details(*, actor: Any, change: BankDetailsChange) -> BankDetails
             changes={"change": change.pk, "holder_matches": change.holder_matches},
             fund_id=change.fund_id,
         )
+        enqueue_with_transaction(tasks.tell_applicant_bank_details_changed, change.pk)
     return change
 
 

@@ -1,5 +1,6 @@
-"""Finance's list of new bank details to verify and of those asked of applicants, its verify /
-refuse actions, and the page where it enters the details an applicant sent by other means."""
+"""Finance's list of new bank details to verify and of those asked of applicants, the page of
+one change (the old and new details in clear, to verify them), the verify / refuse actions, and
+the page where it enters the details an applicant sent by other means."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from entraide.core.forms import add_domain_error
 from entraide.funds import selectors as fund_selectors
 from entraide.funds.permissions import Capability, capabilities
 from entraide.payments import bank_details as services
+from entraide.payments import reasons
 
 
 class EnteredBankDetailsForm(BankForm):
@@ -67,6 +69,43 @@ def bank_details_changes(request: HttpRequest, slug: str) -> HttpResponse:
             "can_manage": Capability.MANAGE_PAYMENTS in granted,
             "page": page,
             "asked": asked,
+        },
+    )
+
+
+def _grouped(iban: str) -> str:
+    """The IBAN by groups of four characters, as a bank statement prints it: easier to read
+    against a RIB."""
+    return " ".join(iban[start : start + 4] for start in range(0, len(iban), 4))
+
+
+@login_required
+@require_safe
+def bank_details_change(request: HttpRequest, slug: str, change_id: int) -> HttpResponse:
+    """New bank details waiting for verification beside the application's, both in clear, with
+    the verify and refuse forms. Each visit is recorded in the audit log."""
+    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.MANAGE_PAYMENTS)
+    change = services.change_to_show(fund, change_id)
+    if change.status != services.Status.SUBMITTED:
+        messages.info(
+            request,
+            _("The new bank details of %(reference)s are not waiting for verification.")
+            % {"reference": change.application.reference},
+        )
+        return redirect("bank_details_changes", slug=fund.slug)
+    services.record_bank_details_viewed(actor=request.user, change=change)
+    payment = change.failed_payment
+    return render(
+        request,
+        "payments/bank_details_change.html",
+        {
+            "fund": fund,
+            "capabilities": capabilities(request.user, fund),
+            "change": change,
+            "application": change.application,
+            "iban_now": _grouped(change.application.iban),
+            "new_iban": _grouped(change.iban),
+            "returned_because": reasons.explain(payment.reason_code) if payment else "",
         },
     )
 

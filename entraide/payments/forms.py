@@ -126,6 +126,18 @@ class NoteForm(AccessibleForm):
     note = forms.CharField(label=_("Why"), max_length=300)
 
 
+class CancelForm(NoteForm):
+    """Why a batch is cancelled; once its file was downloaded, the person also says that the
+    bank did not receive it (else its awards could be paid twice)."""
+
+    bank_did_not_receive = forms.BooleanField(
+        label=_(
+            "The bank did not receive this file (never uploaded, or refused by the bank whole)"
+        ),
+        required=False,
+    )
+
+
 class BankReturnForm(AccessibleForm):
     file = forms.FileField(
         label=_("The bank's file"),

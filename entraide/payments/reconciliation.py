@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +25,8 @@ from entraide.funds.models import Award, Fund
 from entraide.payments import reasons
 from entraide.payments.files import spreadsheet_cell
 from entraide.payments.models import Payment
+
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,34 @@ def _sums(queryset: Any, **groups: Q) -> dict[str, tuple[int, Decimal]]:
         aggregates[f"{name}_count"] = Count("pk", filter=condition)
         aggregates[f"{name}_total"] = Sum("amount", filter=condition)
     found = queryset.aggregate(**aggregates)
-    return {name: (found[f"{name}_count"], found[f"{name}_total"] or ZERO) for name in groups}
+    # SQLite's sums lose the decimal places: amounts are shown to the cent everywhere.
+    return {
+        name: (found[f"{name}_count"], (found[f"{name}_total"] or ZERO).quantize(CENT))
+        for name in groups
+    }
+
+
+@contextmanager
+def _one_moment() -> Iterator[None]:
+    """The awards, the payments and the ledger read as of one moment, so that a batch sent
+    between two reads does not make the checks disagree: PostgreSQL's REPEATABLE READ; a
+    SQLite transaction reads one snapshot already. Inside a caller's transaction, its own."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 def reconcile(fund: Fund) -> Reconciliation:
+    with _one_moment():
+        return _reconcile(fund)
+
+
+def _reconcile(fund: Fund) -> Reconciliation:
     failed_before = Payment.objects.filter(award=OuterRef("pk"), status=Payment.Status.FAILED)
     awards = _sums(
         Award.objects.filter(fund=fund).annotate(had_failure=Exists(failed_before)),

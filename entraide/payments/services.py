@@ -136,18 +136,24 @@ def remittance_text(template: str, *, fund: Fund, reference: str) -> str:
 
 
 def _check_remittance_template(template: str) -> None:
+    """Only ``{fund}`` and ``{reference}``, bare: a format of their own (``{fund:d}``,
+    ``{reference!x}``) would fail when a batch is prepared."""
     try:
-        names = [
-            name for _text, name, _spec, _conv in Formatter().parse(template) if name is not None
+        fields = [
+            (name, spec, conversion)
+            for _text, name, spec, conversion in Formatter().parse(template)
+            if name is not None
         ]
-    except ValueError:
-        names = ["?"]
-    if any(name not in ("fund", "reference") for name in names):
+    except ValueError:  # an unmatched brace
+        fields = [("", "", None)]
+    if any(
+        name not in ("fund", "reference") or spec or conversion for name, spec, conversion in fields
+    ):
         raise ValidationFailed(
             _("Use only {fund} and {reference} between braces in the payment details."),
             field="remittance_template",
         )
-    if "reference" not in names:
+    if not any(name == "reference" for name, _spec, _conversion in fields):
         raise ValidationFailed(
             _("The payment details must name the award: put {reference} in them."),
             field="remittance_template",
@@ -248,7 +254,7 @@ class Selection:
 def _selected(fund: Fund, selection: Selection) -> list[tuple[int, int, Decimal]]:
     """(award id, application id, amount) of the selection, in order."""
     awards = payable_awards(fund)
-    if selection.approved_until is not None:
+    if selection.approved_until is not None and selection.approved_until < dt.date.max:
         day_after = selection.approved_until + dt.timedelta(days=1)
         end = dt.datetime.combine(day_after, dt.time(0), tzinfo=ZoneInfo(fund.time_zone))
         awards = awards.filter(reserved_at__lt=end)
@@ -310,6 +316,9 @@ def prepare_payment_batch(*, actor: Any, fund: Fund, selection: Selection) -> Pa
                 reference=new_reference("P"),
                 fund=fund,
                 file_format=payment_settings.file_format,
+                # The batch is paid as prepared and released: later changes of the settings
+                # are for later batches.
+                file_settings={name: getattr(payment_settings, name) for name in SETTINGS_FIELDS},
                 currency=fund.currency,
                 count=len(chosen),
                 total=sum((amount for _a, _b, amount in chosen), ZERO),
@@ -394,12 +403,9 @@ def release_payment_batch(
     require(actor, batch.fund, Capability.MANAGE_PAYMENTS)
     if actor.pk == batch.prepared_by_id:
         raise SamePersonReleases()
-    payment_settings = settings_of(batch.fund)
-    if payment_settings is None:
-        raise PaymentsNotSetUp()
     today = batch.fund.local_today()
     if execution_date is None:
-        execution_date = execution_date_after(today, payment_settings.execution_days)
+        execution_date = execution_date_after(today, batch.file_settings["execution_days"])
     elif execution_date < today:
         raise ValidationFailed(
             _("The execution date cannot be in the past."), field="execution_date"
@@ -412,17 +418,7 @@ def release_payment_batch(
         batch.released_by = actor
         batch.released_at = timezone.now()
         batch.execution_date = execution_date
-        # The file is the one the second person agreed to, whatever changes in the settings.
-        batch.file_settings = {name: getattr(payment_settings, name) for name in SETTINGS_FIELDS}
-        batch.save(
-            update_fields=[
-                "status",
-                "released_by",
-                "released_at",
-                "execution_date",
-                "file_settings",
-            ]
-        )
+        batch.save(update_fields=["status", "released_by", "released_at", "execution_date"])
         audit.record(
             actor=actor,
             action="payment_batch.released",
@@ -564,6 +560,8 @@ def file_for_download(*, actor: Any, batch: PaymentBatch) -> PaymentFile:
         raise InvalidTransition(_("This batch has no file to download."))
     with transaction.atomic(durable=True):
         batch = _lock_batch(batch)
+        if batch.status not in (PaymentBatch.Status.READY, PaymentBatch.Status.SENT):
+            raise InvalidTransition(_("This batch has no file to download."))  # cancelled now
         if batch.downloaded_at is None:
             # From now on the bank may have it: the batch can only be marked sent.
             batch.downloaded_at = timezone.now()
@@ -622,9 +620,12 @@ def mark_batch_sent(*, actor: Any, batch: PaymentBatch) -> PaymentBatch:
     return batch
 
 
-def cancel_payment_batch(*, actor: Any, batch: PaymentBatch, note: str) -> PaymentBatch:
+def cancel_payment_batch(
+    *, actor: Any, batch: PaymentBatch, note: str, bank_did_not_receive: bool = False
+) -> PaymentBatch:
     """Give up a batch not sent yet: its awards are payable again (its file, if any, is kept
-    for the record and never offered again)."""
+    for the record and never offered again). Once its file was downloaded the bank may have it:
+    the person cancelling must say the bank did not receive it (audited)."""
     require(actor, batch.fund, Capability.MANAGE_PAYMENTS)
     note = note.strip()
     if not note:
@@ -634,14 +635,14 @@ def cancel_payment_batch(*, actor: Any, batch: PaymentBatch, note: str) -> Payme
         batch = _lock_batch(batch)
         if batch.status in (PaymentBatch.Status.SENT, PaymentBatch.Status.CANCELLED):
             raise InvalidTransition(_("A batch sent to the bank cannot be cancelled."))
-        if batch.downloaded_at is not None:
-            # The bank may have the file: cancelling would pay its awards again. Mark it sent;
-            # what the bank did not pay comes back through its returns.
-            raise InvalidTransition(
+        if batch.downloaded_at is not None and not bank_did_not_receive:
+            # The bank may have the file: cancelling would let its awards be paid again.
+            raise ValidationFailed(
                 _(
-                    "This batch's file was downloaded: the bank may have it. Mark the batch sent; "
-                    "transfers the bank does not make come back through its returns."
-                )
+                    "This batch's file was downloaded: the bank may have it. Cancel it only if "
+                    "the bank did not receive it, and say so; otherwise mark it sent."
+                ),
+                field="bank_did_not_receive",
             )
         before = batch.status
         Payment.objects.filter(batch=batch, status=Payment.Status.PENDING).update(
@@ -655,7 +656,11 @@ def cancel_payment_batch(*, actor: Any, batch: PaymentBatch, note: str) -> Payme
             actor=actor,
             action="payment_batch.cancelled",
             obj=batch,
-            changes={"status": {"before": before, "after": batch.status}, "note": note},
+            changes={
+                "status": {"before": before, "after": batch.status},
+                "note": note,
+                "file_downloaded": batch.downloaded_at is not None,
+            },
             fund_id=batch.fund_id,
         )
     return batch

@@ -57,3 +57,30 @@ def generate_payment_file(batch_id: int) -> str:
     from entraide.payments.services import generate_payment_file as generate
 
     return generate(batch_id).sha256
+
+
+@task()
+def tell_applicant_bank_details_changed(change_id: int) -> None:
+    """E-mail the applicant, in their language, that the account their grant is paid into
+    changed (its last 4 characters and its holder only), so that they speak up at once if
+    they did not ask for it. Sent to the application's e-mail address, which a change of bank
+    details never touches, whether the applicant or finance gave the new details."""
+    change = BankDetailsChange.objects.select_related("application__fund").get(pk=change_id)
+    if change.status != BankDetailsChange.Status.VERIFIED:
+        return
+    application = change.application
+    with translation.override(application.language):
+        context = {
+            "application": application,
+            "fund": application.fund,
+            # Never the whole IBAN: an e-mail is read where the fund cannot see.
+            "iban_end": change.iban[-4:],
+            "account_holder": change.account_holder,
+        }
+        send_mail(
+            subject=_("%(fund)s: the bank account for your grant %(reference)s changed")
+            % {"fund": application.fund.name, "reference": application.reference},
+            message=render_to_string("payments/email/bank_details_changed.txt", context),
+            from_email=None,
+            recipient_list=[application.email],
+        )

@@ -33,6 +33,7 @@ from entraide.funds.permissions import Capability, capabilities
 from entraide.payments import reasons, reconciliation, services
 from entraide.payments.forms import (
     BankReturnForm,
+    CancelForm,
     NoteForm,
     PaymentSettingsForm,
     ReleaseForm,
@@ -276,13 +277,21 @@ def _batch_of(fund: Fund, reference: str) -> PaymentBatch:
     )
 
 
+def _cancel_form(batch: PaymentBatch, data: Any = None) -> CancelForm:
+    """The cancel form; the bank's receipt is asked only once the file was downloaded."""
+    form = CancelForm(data)
+    if batch.downloaded_at is None:
+        del form.fields["bank_did_not_receive"]
+    return form
+
+
 def _render_batch(
     request: HttpRequest,
     fund: Fund,
     batch: PaymentBatch,
     *,
     release_form: ReleaseForm | None = None,
-    cancel_form: NoteForm | None = None,
+    cancel_form: CancelForm | None = None,
 ) -> HttpResponse:
     payments = (
         Payment.objects.filter(batch=batch)
@@ -316,13 +325,12 @@ def _render_batch(
             "payments": _explained(page),
             "prepared_it": batch.prepared_by_id == request.user.pk,
             "release_form": release_form or (ReleaseForm() if prepared else None),
-            "cancel_form": cancel_form or NoteForm(),
+            "cancel_form": cancel_form or _cancel_form(batch),
             "generating": batch.status == PaymentBatch.Status.RELEASED
             and not batch.generation_error,
             # Once downloaded, the bank may have the file: it can only be marked sent.
             "cancellable": batch.status
-            not in (PaymentBatch.Status.SENT, PaymentBatch.Status.CANCELLED)
-            and batch.downloaded_at is None,
+            not in (PaymentBatch.Status.SENT, PaymentBatch.Status.CANCELLED),
         },
     )
 
@@ -396,11 +404,14 @@ def payment_batch_sent(request: HttpRequest, slug: str, reference: str) -> HttpR
 def payment_batch_cancel(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.MANAGE_PAYMENTS)
     batch = _batch_of(fund, reference)
-    form = NoteForm(request.POST)
+    form = _cancel_form(batch, request.POST)
     if form.is_valid():
         try:
             services.cancel_payment_batch(
-                actor=request.user, batch=batch, note=form.cleaned_data["note"]
+                actor=request.user,
+                batch=batch,
+                note=form.cleaned_data["note"],
+                bank_did_not_receive=form.cleaned_data.get("bank_did_not_receive", False),
             )
         except PermissionDenied:
             raise

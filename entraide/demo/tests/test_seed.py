@@ -14,6 +14,8 @@ from entraide.demo.seed import DEMO_FUND_SLUG, seed_demo
 from entraide.demo.synthetic import make_people, make_siret
 from entraide.evidence.models import BenefitRecord, CancellationRecord, EmployerDeclaration
 from entraide.funds.models import Fund, FundRole
+from entraide.payments.models import BankDetailsChange, Payment, PaymentBatch
+from entraide.payments.reconciliation import reconcile
 from entraide.review.models import Decision
 from entraide.rules.models import ApplicationEvaluation, RuleSetVersion
 
@@ -44,6 +46,13 @@ def test_seeding_builds_the_demo_fund_once(django_capture_on_commit_callbacks: A
     assert (version.status, version.number) == ("published", 1)
     assert ApplicationEvaluation.objects.filter(version=version, is_current=True).count() == 12
     assert set(Decision.objects.values_list("rule_version", flat=True)) == {version.pk}
+    # Half the approved awards paid; the bank returned one transfer (AC04): its applicant is
+    # asked for new bank details, and the payments still add up with the ledger.
+    (batch,) = PaymentBatch.objects.filter(fund=fund)
+    assert batch.status == PaymentBatch.Status.SENT
+    assert Payment.objects.filter(fund=fund, status=Payment.Status.FAILED).count() == 1
+    assert BankDetailsChange.objects.filter(fund=fund).count() == 1
+    assert reconcile(fund).balanced
     assert verify_chain().ok
 
     again = seed_demo(applicants=12, decided=4)

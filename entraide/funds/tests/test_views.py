@@ -212,6 +212,11 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
     ("post",   "bank_details_changes",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # One change's page shows the old and new details in full: finance only.
+    ("get",    "bank_details_change",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+    ("post",   "bank_details_change",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("post",   "bank_details_verify",
                                      (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
     ("get",    "bank_details_verify",
@@ -601,7 +606,7 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "bank_details_changes": lambda w: {"slug": w.fund.slug},
     **{
         name: lambda w: {"slug": w.fund.slug, "change_id": w.bank_details_change.pk}
-        for name in ("bank_details_verify", "bank_details_refuse")
+        for name in ("bank_details_change", "bank_details_verify", "bank_details_refuse")
     },
     "bank_details_enter": lambda w: {
         "slug": w.fund.slug,

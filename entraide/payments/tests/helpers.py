@@ -1,4 +1,5 @@
-"""Helpers of the payments' tests: people, approved awards, a batch sent, a bank's report."""
+"""Helpers of the payments' tests: people, approved awards, a batch sent, a bank's report
+(``status_report``, the demo's synthetic pain.002)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from entraide.accounts.models import User
 from entraide.accounts.tests.factories import UserFactory
 from entraide.applications.models import Application
 from entraide.applications.tests.factories import ApplicationFactory
+from entraide.demo.synthetic import status_report
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund, FundRole
 from entraide.funds.tests.factories import FundRoleFactory
@@ -55,26 +57,16 @@ def sent_batch(
     return services.mark_batch_sent(actor=preparer, batch=batch)
 
 
-def status_report(
-    original: str, transactions: list[tuple[str, str, str]], message_id: str = "STATUS-1"
-) -> bytes:
-    """A pain.002.001.03 as a bank sends it: (end-to-end id, status, reason code)."""
-    items = "".join(
-        f"""<TxInfAndSts><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><TxSts>{status}</TxSts>"""
-        + (f"<StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf>" if code else "")
-        + "</TxInfAndSts>"
-        for e2e, status, code in transactions
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">
-<CstmrPmtStsRpt>
-<GrpHdr><MsgId>{message_id}</MsgId><CreDtTm>2026-11-20T10:00:00</CreDtTm></GrpHdr>
-<OrgnlGrpInfAndSts><OrgnlMsgId>{original}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId></OrgnlGrpInfAndSts>
-<OrgnlPmtInfAndSts><OrgnlPmtInfId>{original}-1</OrgnlPmtInfId>{items}</OrgnlPmtInfAndSts>
-</CstmrPmtStsRpt>
-</Document>""".encode()
-
-
 def end_to_end_ids(content: bytes) -> list[str]:
     tree = etree.fromstring(content, etree.XMLParser(huge_tree=True))
     return [element.text or "" for element in tree.iter("{*}EndToEndId")]
+
+
+__all__ = [
+    "DEBTOR_IBAN",
+    "approved",
+    "end_to_end_ids",
+    "member_of",
+    "sent_batch",
+    "status_report",
+]

@@ -1,17 +1,21 @@
 """Bank details after submission: the holder's name, the applicant's changes, finance's
-verification, and the pages of both."""
+verification (the details in full on its page, the applicant told by e-mail), and the pages of
+both."""
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
+from django_tasks_db.models import DBTaskResult
 
 from entraide.accounts.models import User
 from entraide.accounts.tests.factories import UserFactory
@@ -20,12 +24,14 @@ from entraide.applications.submission import check_submission
 from entraide.applications.tasks import follow_up_submission
 from entraide.applications.tests.factories import ApplicationFactory, submission_data
 from entraide.audit import selectors as audit_selectors
+from entraide.audit.models import AuditEvent
 from entraide.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.intake.tests.factories import PartnerFactory
-from entraide.payments import bank_details
+from entraide.payments import bank_details, tasks
 from entraide.payments import services as payment_services
 from entraide.payments.bank_details import (
     ChangeAwaitingVerification,
@@ -1306,3 +1312,309 @@ def test_the_list_of_requests_uses_a_bounded_number_of_queries(
 
     assert response.status_code == 200
     assert len(response.context["asked"]) == count
+
+
+# -- verifying in full, and telling the applicant ----------------------------------------------
+
+
+def grouped(iban: str) -> str:
+    return " ".join(iban[start : start + 4] for start in range(0, len(iban), 4))
+
+
+def viewed_events() -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(action="bank_details.viewed")
+
+
+@pytest.mark.django_db
+def test_finance_sees_the_old_and_new_details_in_full_on_the_change_page_audited(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    application = applicant_application(iban=OTHER_IBAN)
+    requested_change(approved(application), django_capture_on_commit_callbacks)
+    pending = change(application, account_holder="Marie Curie")
+    finance = member_of(application.fund, Role.FINANCE)
+    client.force_login(finance)
+
+    response = client.get(action_url("bank_details_change", pending))
+
+    text = " ".join(html.unescape(response.content.decode()).split())
+    assert response.status_code == 200
+    assert grouped(NEW_IBAN) in text
+    assert grouped(OTHER_IBAN) in text
+    assert "PSSTFRPP" in text
+    assert "Marie Curie" in text
+    assert "Differs from the applicant's name" in text
+    assert "The applicant, in the portal" in text
+    assert "AC04 — The beneficiary's account is closed. (Account closed)" in text
+    assert f"told by e-mail at {application.email}" in text
+    assert action_url("bank_details_verify", pending) in text
+    assert action_url("bank_details_refuse", pending) in text
+    event = viewed_events().get()
+    assert (event.actor, event.fund_id) == (finance, application.fund_id)
+    assert (event.object_type, event.object_id) == ("applications.application", str(application.pk))
+    assert event.changes == {"change": pending.pk, "status": "submitted"}
+
+
+@pytest.mark.django_db
+def test_each_visit_of_the_change_page_is_audited(client: Client) -> None:
+    pending = BankDetailsChangeFactory.create()
+    client.force_login(member_of(pending.fund, Role.FINANCE))
+
+    client.get(action_url("bank_details_change", pending))
+    client.get(action_url("bank_details_change", pending))
+
+    assert viewed_events().count() == 2
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("reviewer", 404),
+        ("approver", 404),
+        ("auditor", 404),
+        ("operator_admin", 404),
+        ("other_fund_finance", 404),
+        ("applicant", 403),
+    ],
+)
+@pytest.mark.django_db
+def test_only_finance_of_the_fund_sees_the_details_in_full(
+    client: Client, who: str, expected: int
+) -> None:
+    pending = BankDetailsChangeFactory.create()
+    users = {
+        "reviewer": lambda: member_of(pending.fund, Role.REVIEWER),
+        "approver": lambda: member_of(pending.fund, Role.APPROVER),
+        "auditor": lambda: member_of(pending.fund, Role.AUDITOR),
+        "operator_admin": lambda: member_of(pending.fund, Role.OPERATOR_ADMIN),
+        "other_fund_finance": lambda: member_of(FundFactory.create(), Role.FINANCE),
+        "applicant": lambda: pending.application.applicant,
+    }
+    client.force_login(users[who]())
+
+    response = client.get(action_url("bank_details_change", pending))
+
+    assert response.status_code == expected
+    assert pending.iban not in response.content.decode()
+    assert not viewed_events().exists()
+
+
+@pytest.mark.django_db
+def test_the_change_page_of_another_funds_change_is_not_found(client: Client) -> None:
+    pending = BankDetailsChangeFactory.create()
+    finance = member_of(FundFactory.create(), Role.FINANCE)
+    client.force_login(finance)
+    fund = FundRole.objects.get(user=finance).fund
+    url = reverse("bank_details_change", kwargs={"slug": fund.slug, "change_id": pending.pk})
+
+    assert client.get(url).status_code == 404
+    assert not viewed_events().exists()
+
+
+@pytest.mark.django_db
+def test_the_change_page_sends_back_to_the_list_once_the_details_are_decided(
+    client: Client,
+) -> None:
+    pending = BankDetailsChangeFactory.create()
+    finance = member_of(pending.fund, Role.FINANCE)
+    bank_details.verify_bank_details(actor=member_of(pending.fund, Role.FINANCE), change=pending)
+    client.force_login(finance)
+
+    response = client.get(action_url("bank_details_change", pending), follow=True)
+
+    assert response.redirect_chain[-1][0] == list_url(pending.fund)
+    assert "not waiting for verification" in response.content.decode()
+    assert pending.iban not in response.content.decode()
+    assert not viewed_events().exists()
+
+
+@pytest.mark.django_db
+def test_whoever_entered_the_details_sees_them_without_the_verification_forms(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    application = partner_application(iban=OTHER_IBAN)
+    requested = requested_change(approved(application), django_capture_on_commit_callbacks)
+    entering, verifying = (member_of(application.fund, Role.FINANCE) for _ in range(2))
+    pending = entered(entering, requested)
+    url = action_url("bank_details_change", pending)
+
+    client.force_login(entering)
+    own = " ".join(client.get(url).content.decode().split())
+    client.force_login(verifying)
+    other = " ".join(client.get(url).content.decode().split())
+
+    assert "You entered them" in own
+    assert action_url("bank_details_verify", pending) not in own
+    assert f"Entered by {entering}: RIB e-mailed by the partner" in other
+    assert application.partner is not None
+    assert application.partner.name in other
+    assert grouped(NEW_IBAN) in other
+    assert action_url("bank_details_verify", pending) in other
+
+
+@pytest.mark.django_db
+def test_finance_verifies_from_the_change_page(client: Client) -> None:
+    pending = BankDetailsChangeFactory.create()
+    client.force_login(member_of(pending.fund, Role.FINANCE))
+    client.get(action_url("bank_details_change", pending))
+
+    response = client.post(action_url("bank_details_verify", pending), follow=True)
+
+    assert response.redirect_chain[-1][0] == list_url(pending.fund)
+    pending.refresh_from_db()
+    assert pending.status == Status.VERIFIED
+
+
+@pytest.mark.django_db
+def test_the_change_page_uses_a_bounded_number_of_queries(
+    client: Client, django_assert_max_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    application = partner_application()
+    requested = requested_change(approved(application), django_capture_on_commit_callbacks)
+    pending = entered(member_of(application.fund, Role.FINANCE), requested)
+    client.force_login(member_of(application.fund, Role.FINANCE))
+
+    with django_assert_max_num_queries(15):
+        response = client.get(action_url("bank_details_change", pending))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_list_links_finance_to_each_changes_page_and_keeps_ibans_masked(
+    client: Client,
+) -> None:
+    pending = BankDetailsChangeFactory.create()
+    page_url = action_url("bank_details_change", pending)
+
+    client.force_login(member_of(pending.fund, Role.FINANCE))
+    finance_sees = client.get(list_url(pending.fund)).content.decode()
+    client.force_login(member_of(pending.fund, Role.AUDITOR))
+    auditor_sees = client.get(list_url(pending.fund)).content.decode()
+
+    assert page_url in finance_sees
+    assert page_url not in auditor_sees
+    for text in (finance_sees, auditor_sees):
+        assert f"•••• {pending.iban[-4:]}" in text
+        assert pending.iban not in text
+        assert grouped(pending.iban) not in text
+    assert not viewed_events().exists()
+
+
+def verified_by_finance(pending: BankDetailsChange, capture: Any) -> None:
+    with capture(execute=True):
+        bank_details.verify_bank_details(
+            actor=member_of(pending.fund, Role.FINANCE), change=pending
+        )
+
+
+@pytest.mark.django_db
+def test_the_applicant_is_e_mailed_the_last_four_characters_of_their_verified_account(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    application = applicant_application(iban=OTHER_IBAN, language="en")
+    Fund.objects.filter(pk=application.fund_id).update(contact_email="aides@example.org")
+    approved(application)
+    pending = change(application)
+    mail.outbox.clear()
+
+    verified_by_finance(pending, django_capture_on_commit_callbacks)
+
+    (message,) = mail.outbox
+    body = " ".join(message.body.split())
+    assert message.to == [application.email]
+    assert f"the bank account for your grant {application.reference} changed" in message.subject
+    assert body.startswith("Hello Jean,")
+    assert "changed to the account ending in 2606 (holder: Jean Dupont)" in body
+    assert "If you did not ask for this, contact the fund at aides@example.org at once." in body
+    for full in (NEW_IBAN, grouped(NEW_IBAN), OTHER_IBAN, grouped(OTHER_IBAN)):
+        assert full not in message.body
+    assert NEW_IBAN[-8:] not in body  # nothing before the last four characters
+
+
+@pytest.mark.django_db
+def test_the_verified_account_e_mail_is_in_the_applicants_language(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    application = applicant_application(language="fr")
+    approved(application)
+    pending = change(application)
+    mail.outbox.clear()
+
+    with translation.override("en"):
+        verified_by_finance(pending, django_capture_on_commit_callbacks)
+
+    (message,) = mail.outbox
+    assert message.body.startswith("Bonjour Jean,")
+
+
+@pytest.mark.parametrize(
+    ("contact_email", "expected"),
+    [
+        ("aides@example.org", "contact the fund at aides@example.org at once"),
+        ("", "contact the fund at once, giving your reference"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_partners_member_is_e_mailed_at_the_applications_address_once_entered_details_verified(
+    django_capture_on_commit_callbacks: Any, contact_email: str, expected: str
+) -> None:
+    application = partner_application(language="en", email="member@example.org")
+    Fund.objects.filter(pk=application.fund_id).update(contact_email=contact_email)
+    requested = requested_change(approved(application), django_capture_on_commit_callbacks)
+    pending = entered(
+        member_of(application.fund, Role.FINANCE), requested, account_holder="Marie Curie"
+    )
+    mail.outbox.clear()
+
+    verified_by_finance(pending, django_capture_on_commit_callbacks)
+
+    (message,) = mail.outbox
+    body = " ".join(message.body.split())
+    assert message.to == ["member@example.org"]
+    assert "ending in 2606 (holder: Marie Curie)" in body
+    assert expected in body
+    assert NEW_IBAN not in body
+
+
+@pytest.mark.django_db
+def test_no_e_mail_when_the_verification_is_refused(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    entering = UserFactory.create()
+    pending = BankDetailsChangeFactory.create(submitted_by=entering)
+    FundRoleFactory.create(fund=pending.fund, user=entering, role=Role.FINANCE)
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(EnteredBySamePerson),
+    ):
+        bank_details.verify_bank_details(actor=entering, change=pending)
+
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_the_e_mail_task_is_stored_in_the_verifications_transaction(
+    settings: Any, monkeypatch: Any
+) -> None:
+    settings.TASKS = DATABASE_TASKS
+    pending = BankDetailsChangeFactory.create(application=applicant_application(language="en"))
+
+    bank_details.verify_bank_details(actor=member_of(pending.fund, Role.FINANCE), change=pending)
+
+    # The test's transaction never commits: the task row was written inside it.
+    stored = DBTaskResult.objects.get(task_path__endswith=".tell_applicant_bank_details_changed")
+    assert stored.args_kwargs["args"] == [pending.pk]
+    run_db_worker(inside_test_transaction=True, monkeypatch=monkeypatch)
+    (message,) = mail.outbox
+    assert message.to == [pending.application.email]
+
+
+@pytest.mark.django_db
+def test_the_e_mail_task_sends_nothing_for_details_not_verified() -> None:
+    pending = BankDetailsChangeFactory.create()
+
+    tasks.tell_applicant_bank_details_changed.call(pending.pk)
+
+    assert mail.outbox == []

@@ -416,10 +416,31 @@ def test_a_downloaded_file_can_no_longer_be_cancelled_only_marked_sent(
         services.release_payment_batch(actor=releaser, batch=batch)
     batch.refresh_from_db()
     services.file_for_download(actor=preparer, batch=batch)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(services.ValidationFailed) as refused:
         services.cancel_payment_batch(actor=preparer, batch=batch, note="changed my mind")
+    assert refused.value.field == "bank_did_not_receive"
     assert not services.payable_awards(fund).exists()  # never in a second batch
-    services.mark_batch_sent(actor=preparer, batch=batch)
+    # The bank never got it (said, and audited): the awards can go in another batch.
+    services.cancel_payment_batch(
+        actor=releaser, batch=batch, note="upload failed", bank_did_not_receive=True
+    )
+    assert services.payable_awards(fund).count() == 1
+    event = AuditEvent.objects.filter(action="payment_batch.cancelled").get()
+    assert event.changes["file_downloaded"] is True
+
+
+@pytest.mark.django_db
+def test_a_cancelled_batch_file_is_not_downloaded_even_by_a_page_read_before(
+    fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    approved(fund, 1)
+    batch = services.prepare_payment_batch(actor=preparer, fund=fund, selection=Selection())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.release_payment_batch(actor=releaser, batch=batch)
+    read_before = PaymentBatch.objects.get(pk=batch.pk)  # ready, as the page showed it
+    services.cancel_payment_batch(actor=releaser, batch=read_before, note="wrong batch")
+    with pytest.raises(InvalidTransition):
+        services.file_for_download(actor=preparer, batch=read_before)
 
 
 @pytest.mark.django_db
@@ -468,20 +489,27 @@ def test_a_transfer_the_bank_settled_inside_a_rejected_message_is_not_failed(
 
 
 @pytest.mark.django_db
-def test_the_file_is_built_from_the_settings_the_second_person_released(
+def test_the_file_is_built_from_the_settings_the_batch_was_prepared_with(
     fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     approved(fund, 1)
     batch = services.prepare_payment_batch(actor=preparer, fund=fund, selection=Selection())
-    batch = services.release_payment_batch(actor=releaser, batch=batch)
     admin = member_of(fund, FundRole.Role.OPERATOR_ADMIN)
     settings = services.settings_of(fund)
     assert settings is not None
     changed = {name: getattr(settings, name) for name in services.SETTINGS_FIELDS}
     services.save_payment_settings(
-        actor=admin, fund=fund, values={**changed, "debtor_iban": "FR1420041010050500013M02606"}
+        actor=admin,
+        fund=fund,
+        values={
+            **changed,
+            "debtor_iban": "FR1420041010050500013M02606",
+            "file_format": FileFormat.PAIN_001_001_03,
+        },
     )
+    batch = services.release_payment_batch(actor=releaser, batch=batch)
     content = bytes(services.generate_payment_file(batch.pk).content)
+    assert b"pain.001.001.09" in content
     assert DEBTOR_IBAN.encode() in content
     assert b"FR1420041010050500013M02606" not in content
     event = AuditEvent.objects.filter(action="payment_settings.saved").last()
@@ -520,6 +548,10 @@ def test_a_file_that_cannot_be_generated_says_why_and_can_be_generated_again(
         ({"remittance_template": "Aide {fund.name} {reference}"}, "remittance_template"),
         ({"remittance_template": "Aide {fund[0]} {reference}"}, "remittance_template"),
         ({"remittance_template": "Aide {fund}"}, "remittance_template"),
+        ({"remittance_template": "Aide {fund:d} {reference}"}, "remittance_template"),
+        ({"remittance_template": "Aide {reference!x}"}, "remittance_template"),
+        ({"remittance_template": "Aide {reference:{fund}}"}, "remittance_template"),
+        ({"remittance_template": "Aide {reference"}, "remittance_template"),
         ({"debtor_name": "★★★"}, "debtor_name"),
         ({"debtor_iban": "FR76 3000 6000 0112 3456 7890 180"}, "debtor_iban"),
         ({"csv_delimiter": "a"}, "csv_delimiter"),
