@@ -33,6 +33,26 @@ from entraide.payments.tests.helpers import (
     status_report,
 )
 
+
+def rejected_once(
+    fund: Fund,
+    preparer: User,
+    releaser: User,
+    capture: Any,
+    code: str,
+    on_failure: str = OnFailure.KEEP,
+) -> tuple[Award, bytes]:
+    """One award paid in a batch sent, then rejected by the bank with ``code``: the award and
+    the bank's report (to import it again)."""
+    (award,) = approved(fund, 1)
+    batch = sent_batch(fund, preparer, releaser, capture)
+    report = status_report(batch.reference, [(award.application.reference, "RJCT", code)])
+    services.import_bank_return(
+        actor=preparer, fund=fund, file_name="s.xml", content=report, on_failure=on_failure
+    )
+    return award, report
+
+
 # -- batches -----------------------------------------------------------------------------------
 
 
@@ -283,10 +303,9 @@ def test_a_rejected_transfer_fails_asks_for_new_details_and_is_paid_again_once_v
 def test_a_failure_the_applicant_cannot_fix_makes_the_award_payable_at_once(
     fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    (award,) = approved(fund, 1)
-    batch = sent_batch(fund, preparer, releaser, django_capture_on_commit_callbacks)
-    report = status_report(batch.reference, [(award.application.reference, "RJCT", "AM04")])
-    services.import_bank_return(actor=preparer, fund=fund, file_name="s.xml", content=report)
+    award, _report = rejected_once(
+        fund, preparer, releaser, django_capture_on_commit_callbacks, "AM04"
+    )
     assert not BankDetailsChange.objects.exists()
     assert list(services.payable_awards(fund)) == [award]
 
@@ -295,15 +314,8 @@ def test_a_failure_the_applicant_cannot_fix_makes_the_award_payable_at_once(
 def test_the_operator_may_release_an_award_whose_transfer_failed(
     fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    (award,) = approved(fund, 1)
-    batch = sent_batch(fund, preparer, releaser, django_capture_on_commit_callbacks)
-    report = status_report(batch.reference, [(award.application.reference, "RJCT", "MS03")])
-    services.import_bank_return(
-        actor=preparer,
-        fund=fund,
-        file_name="s.xml",
-        content=report,
-        on_failure=OnFailure.RELEASE,
+    award, _report = rejected_once(
+        fund, preparer, releaser, django_capture_on_commit_callbacks, "MS03", OnFailure.RELEASE
     )
     award.refresh_from_db()
     assert award.status == Award.Status.RELEASED
@@ -316,10 +328,9 @@ def test_the_operator_may_release_an_award_whose_transfer_failed(
 def test_a_failed_award_kept_at_import_can_be_released_later(
     fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    (award,) = approved(fund, 1)
-    batch = sent_batch(fund, preparer, releaser, django_capture_on_commit_callbacks)
-    report = status_report(batch.reference, [(award.application.reference, "RJCT", "AC01")])
-    services.import_bank_return(actor=preparer, fund=fund, file_name="s.xml", content=report)
+    award, _report = rejected_once(
+        fund, preparer, releaser, django_capture_on_commit_callbacks, "AC01"
+    )
     payment = Payment.objects.get(award=award)
     services.release_failed_award(actor=releaser, payment=payment, note="applicant unreachable")
     award.refresh_from_db()
@@ -332,10 +343,9 @@ def test_a_failed_award_kept_at_import_can_be_released_later(
 def test_the_same_return_file_imported_twice_changes_nothing_more(
     fund: Fund, preparer: User, releaser: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    (award,) = approved(fund, 1)
-    batch = sent_batch(fund, preparer, releaser, django_capture_on_commit_callbacks)
-    report = status_report(batch.reference, [(award.application.reference, "RJCT", "AC04")])
-    services.import_bank_return(actor=preparer, fund=fund, file_name="s.xml", content=report)
+    _award, report = rejected_once(
+        fund, preparer, releaser, django_capture_on_commit_callbacks, "AC04"
+    )
     events = AuditEvent.objects.count()
     again = services.import_bank_return(
         actor=preparer, fund=fund, file_name="s.xml", content=report
