@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "entraide.rules",
     "entraide.intake",
     "entraide.payments",
+    "entraide.integrity",
     "entraide.demo",
 ]
 
