@@ -548,8 +548,8 @@ def _submission_data(applying: Applying, *, consent: bool) -> SubmissionData | N
             if key not in ASKED_IN_OWN_STEPS
         },
         iban=iban,
-        # Left empty, the BIC is the one the IBAN's bank is registered with, as the page said.
-        bic=str(bank.get("bic", "")) or bic_of(iban),
+        # Left empty, check_submission gives the IBAN's registered BIC, as the page said.
+        bic=str(bank.get("bic", "")),
         account_holder=str(bank.get("account_holder", "")),
         consent=consent,
         language=applying.language,

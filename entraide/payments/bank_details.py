@@ -79,8 +79,8 @@ class GrantPaid(DomainError):
     default_message = _("Your grant was paid: your bank details can no longer be changed here.")
 
 
-class NothingToPay(DomainError):
-    code = "nothing_to_pay"
+class NoGrantToPay(DomainError):
+    code = "no_grant_to_pay"
     default_message = _("No grant is to be paid for this application: there is nothing to change.")
 
 
@@ -260,7 +260,7 @@ def bank_details_state(application: Application, *, lock: bool = False) -> BankD
     Until the application is approved nothing is reserved for it (a waiting award is paid
     only once approved): read from its status, at no query, as the status page shows it."""
     if application.status == Application.Status.REJECTED:
-        return BankDetailsState(None, NothingToPay(), applies_now=False)
+        return BankDetailsState(None, NoGrantToPay(), applies_now=False)
     if application.status not in (Application.Status.APPROVED, Application.Status.PAID):
         return BankDetailsState(None, None, applies_now=True)
     changes = BankDetailsChange.objects.filter(
@@ -270,7 +270,7 @@ def bank_details_state(application: Application, *, lock: bool = False) -> BankD
     award = ledger.award_of(application)
     refusal: DomainError | None = None
     if award is None or award.status == Award.Status.RELEASED:
-        refusal = NothingToPay()
+        refusal = NoGrantToPay()
     elif Payment.objects.filter(award=award, status__in=TRANSFER_UNDER_WAY).exists():
         refusal = TransferUnderWay()
     elif award.status == Award.Status.PAID:

@@ -19,7 +19,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from string import Formatter
@@ -31,12 +31,11 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 
 from entraide.applications import selectors as application_selectors
 from entraide.applications import services as application_services
 from entraide.applications.models import Application
+from entraide.applications.submission import bic_of, normalise_bic, normalise_iban
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, InvalidTransition, ValidationFailed
 from entraide.core.money import ZERO
@@ -97,33 +96,25 @@ def settings_of(fund: Fund) -> PaymentSettings | None:
     return PaymentSettings.objects.filter(fund=fund).first()
 
 
+def _on_field(check: Callable[[str], str], value: str, field: str) -> str:
+    """``check`` (the applications' IBAN or BIC normaliser), its refusal put on ``field``."""
+    try:
+        return check(value)
+    except ValidationFailed as error:
+        raise ValidationFailed(error.message, field=field) from None
+
+
 def _normalised_account(values: dict[str, Any]) -> None:
     """The fund's account: an IBAN (with its BIC, derived when the registry knows it) for SEPA
     files; outside SEPA, the account as the bank knows it (an IBAN is still checked)."""
     account = re.sub(r"\s", "", values.get("debtor_iban", "")).upper()
-    bic = re.sub(r"\s", "", values.get("debtor_bic", "")).upper()
     sepa = values.get("file_format") in SEPA_FORMATS
     if sepa or account[:2].isalpha():
-        try:
-            iban = IBAN(account)
-        except SchwiftyException:
-            raise ValidationFailed(
-                _("This IBAN is not valid: check the country code, the length and the key."),
-                field="debtor_iban",
-            ) from None
-        account = str(iban.compact)
-        if not bic and iban.bic is not None:
-            bic = str(iban.bic.compact)
+        account = _on_field(normalise_iban, account, "debtor_iban")
     elif not account:
         raise ValidationFailed(_("Enter the fund's account."), field="debtor_iban")
-    if bic:
-        try:
-            bic = str(BIC(bic).compact)
-        except SchwiftyException:
-            raise ValidationFailed(
-                _("This BIC is not valid: it has 8 or 11 letters and digits."), field="debtor_bic"
-            ) from None
-    elif sepa:
+    bic = _on_field(normalise_bic, values.get("debtor_bic", ""), "debtor_bic") or bic_of(account)
+    if sepa and not bic:
         raise ValidationFailed(
             _("The bank's BIC is not known from this IBAN: enter it."), field="debtor_bic"
         )

@@ -7,6 +7,7 @@ keeping what was typed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -365,38 +366,52 @@ def payment_batch_release(request: HttpRequest, slug: str, reference: str) -> Ht
     return _render_batch(request, fund, batch, release_form=form)
 
 
-@login_required
-@require_POST
-def payment_batch_generate(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
-    """Generate a released batch's file again (its generation failed, or the worker died)."""
+def _act_on_batch(
+    request: HttpRequest,
+    slug: str,
+    reference: str,
+    action: Callable[..., Any],
+    done: str,
+) -> HttpResponse:
+    """A batch action without a form: done, or refused with the service's reason; back to
+    the batch's page either way."""
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.MANAGE_PAYMENTS)
     batch = _batch_of(fund, reference)
     try:
-        services.generate_payment_file_again(actor=request.user, batch=batch)
+        action(actor=request.user, batch=batch)
     except PermissionDenied:
         raise
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, _("The file is being generated again."))
+        messages.success(request, done)
     return redirect("payment_batch", slug=fund.slug, reference=batch.reference)
+
+
+@login_required
+@require_POST
+def payment_batch_generate(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
+    """Generate a released batch's file again (its generation failed, or the worker died)."""
+    return _act_on_batch(
+        request,
+        slug,
+        reference,
+        services.generate_payment_file_again,
+        _("The file is being generated again."),
+    )
 
 
 @login_required
 @require_POST
 def payment_batch_sent(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
     """Finance uploaded the file to the bank: its awards are paid."""
-    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.MANAGE_PAYMENTS)
-    batch = _batch_of(fund, reference)
-    try:
-        services.mark_batch_sent(actor=request.user, batch=batch)
-    except PermissionDenied:
-        raise
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(request, _("The batch is marked as sent: its awards are paid."))
-    return redirect("payment_batch", slug=fund.slug, reference=batch.reference)
+    return _act_on_batch(
+        request,
+        slug,
+        reference,
+        services.mark_batch_sent,
+        _("The batch is marked as sent: its awards are paid."),
+    )
 
 
 @login_required

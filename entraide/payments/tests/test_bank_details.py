@@ -37,7 +37,7 @@ from entraide.payments.bank_details import (
     ChangeAwaitingVerification,
     EnteredBySamePerson,
     GrantPaid,
-    NothingToPay,
+    NoGrantToPay,
     TransferUnderWay,
 )
 from entraide.payments.models import BankDetailsChange, Payment, PaymentBatch
@@ -283,7 +283,7 @@ def test_only_the_applicant_can_change_their_bank_details() -> None:
 def test_a_rejected_application_has_no_bank_details_to_change() -> None:
     application = applicant_application(status=Application.Status.REJECTED)
 
-    with pytest.raises(NothingToPay):
+    with pytest.raises(NoGrantToPay):
         change(application)
 
 
@@ -361,7 +361,7 @@ def test_a_change_is_refused_once_the_award_was_released() -> None:
     with transaction.atomic():
         ledger.release_award(actor=None, award=award, note="withdrawn")
 
-    with pytest.raises(NothingToPay):
+    with pytest.raises(NoGrantToPay):
         change(application)
 
 
