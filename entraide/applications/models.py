@@ -79,6 +79,16 @@ class Application(models.Model):
         ),
     )
     submitted_at = models.DateTimeField(_("submitted at"))
+    origin = models.CharField(
+        _("submitted from"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "A keyed digest of the address the portal's submission came from (never the "
+            "address itself): several applications from one place in a short time are a "
+            "signal. Empty for partners' submissions."
+        ),
+    )
     status_changed_at = models.DateTimeField(_("status changed at"))
     # The review clock stops while the fund waits for the applicant (information requested):
     # the time already waited, and since when it is stopped.
@@ -122,6 +132,12 @@ class Application(models.Model):
             models.Index(fields=["fund", "reference"], name="application_reference_order"),
             models.Index(fields=["partner", "fund", "status_changed_at"]),
             models.Index(fields=["nir"]),
+            # The integrity checks look a new application's identifiers up among the others.
+            models.Index(fields=["iban"], name="application_iban"),
+            models.Index(fields=["email"], name="application_email"),
+            models.Index(fields=["phone"], name="application_phone"),
+            models.Index(fields=["birth_date"], name="application_birth_date"),
+            models.Index(fields=["origin", "submitted_at"], name="application_origin"),
         ]
 
     def __str__(self) -> str:

@@ -416,3 +416,94 @@ def payees(application_ids: QuerySet[Any, Any]) -> dict[int, Payee]:
         "pk", "reference", "account_holder", "iban", "bic"
     )
     return {row[0]: Payee(*row) for row in rows.iterator(chunk_size=5000)}
+
+
+# What duplicate detection compares (entraide.integrity.records.ApplicantRecord), id first.
+IDENTITY_FIELDS = (
+    "pk",
+    "nir",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "email",
+    "phone",
+    "address_line",
+    "postcode",
+    "city",
+    "iban",
+    "account_holder",
+)
+
+
+def identities_in_funds(fund_ids: list[int]) -> QuerySet[Application, tuple[Any, ...]]:
+    """The identities of every application of these funds (:data:`IDENTITY_FIELDS`)."""
+    return (
+        Application.objects.filter(fund_id__in=fund_ids)
+        .order_by("pk")
+        .values_list(*IDENTITY_FIELDS)
+    )
+
+
+def identity_candidates(
+    application: Application, fund_ids: list[int], *, limit: int
+) -> QuerySet[Application, tuple[Any, ...]]:
+    """The identities of other applications of these funds that share the application's NIR,
+    IBAN, e-mail address, telephone or date of birth: each lookup reads an index, and the
+    ``limit`` most recent are enough to compare (a date of birth is shared by many)."""
+    shared = Q(nir=application.nir) | Q(iban=application.iban) | Q(email=application.email)
+    shared |= Q(birth_date=application.birth_date)
+    if application.phone:
+        shared |= Q(phone=application.phone)
+    return (
+        Application.objects.filter(shared, fund_id__in=fund_ids)
+        .exclude(pk=application.pk)
+        .order_by("-pk")
+        .values_list(*IDENTITY_FIELDS)[:limit]
+    )
+
+
+def references_from_origin(
+    application: Application, fund_ids: list[int], *, since: dt.datetime
+) -> list[tuple[int, str]]:
+    """(id, reference) of the applications of these funds submitted from the application's
+    origin from ``since`` until it, itself included, in order of submission (none without an
+    origin)."""
+    if not application.origin:
+        return []
+    return list(
+        Application.objects.filter(
+            fund_id__in=fund_ids,
+            origin=application.origin,
+            submitted_at__gte=since,
+            submitted_at__lte=application.submitted_at,
+        )
+        .order_by("submitted_at", "pk")
+        .values_list("pk", "reference")
+    )
+
+
+def ids_in(ids: list[int]) -> QuerySet[Application, Any]:
+    """These application ids, as a sub-query (of those that exist)."""
+    return Application.objects.filter(pk__in=ids).values("pk")
+
+
+def applications_by_ids(ids: list[int]) -> dict[int, Application]:
+    """The applications with these ids (with their funds), by id."""
+    return Application.objects.select_related("fund").in_bulk(ids)
+
+
+def funds_of_applications(fund_ids: list[int]) -> QuerySet[Application, tuple[int, int]]:
+    """(id, fund id) of every application of these funds."""
+    return Application.objects.filter(fund_id__in=fund_ids).values_list("pk", "fund_id")
+
+
+def references_by_id(ids: list[int], *, chunk: int = 2000) -> dict[int, str]:
+    """The references of these applications, by id (read in chunks: there may be thousands)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), chunk):
+        found.update(
+            Application.objects.filter(pk__in=ids[start : start + chunk]).values_list(
+                "pk", "reference"
+            )
+        )
+    return found

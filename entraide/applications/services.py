@@ -138,10 +138,12 @@ def submit_application(
     draft: ApplicationDraft | None = None,
     required_documents: Sequence[tuple[str, str]] = (),
     now: dt.datetime | None = None,
+    origin: str = "",
 ) -> Submitted:
     """Record a submission by an applicant (``actor``) or by a ``partner`` for its member;
     from the portal, the ``draft`` goes with its documents (``required_documents``: the
-    ``(code, label)`` the fund requires; a missing one is a problem on ``documents.<code>``).
+    ``(code, label)`` the fund requires; a missing one is a problem on ``documents.<code>``)
+    and the ``origin`` (:func:`entraide.applications.origin.origin_of`).
 
     The same key from the same submitter returns the first application (a double click, a
     retried request, a second tab): never two. A submission is complete or absent: the
@@ -165,6 +167,7 @@ def submit_application(
             draft=draft,
             required_documents=required_documents,
             now=now,
+            origin=origin,
         )
     except (DomainError, IntegrityError) as refused:
         # A repeat of a submission that went through (the window may have closed since, or
@@ -186,6 +189,7 @@ def _record_submission(
     draft: ApplicationDraft | None,
     required_documents: Sequence[tuple[str, str]],
     now: dt.datetime | None,
+    origin: str,
 ) -> Submitted:
     now = now or timezone.now()
     if not fund.is_open(now):
@@ -214,6 +218,7 @@ def _record_submission(
                 request_digest=request_digest,
                 submitted_at=now,
                 status_changed_at=now,
+                origin=origin,
                 **{
                     name: value
                     for name, value in dataclasses.asdict(data).items()
@@ -399,6 +404,7 @@ def submit_draft(
     data: SubmissionData,
     idempotency_key: str,
     required_documents: Sequence[tuple[str, str]] = (),
+    origin: str = "",
 ) -> Submitted:
     """Submit the draft with its documents (see :func:`submit_application`)."""
     if draft.applicant_id != actor.pk:
@@ -410,6 +416,7 @@ def submit_draft(
         data=data,
         draft=draft,
         required_documents=required_documents,
+        origin=origin,
     )
 
 

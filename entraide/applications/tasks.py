@@ -4,6 +4,7 @@ show their progress. Each task is idempotent: running it twice does no harm."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -22,21 +23,27 @@ from entraide.core.progress import report_progress
 
 @task()
 def follow_up_submission(application_id: int, evaluate: bool) -> None:
-    """Check the account holder's name (flagging a mismatch for the reviewers), evaluate a
-    new application (when the fund has rules), then send its receipt: one task per submission,
-    so that opening day queues one row, not two. Each step runs even if one before it fails,
-    and the receipt always goes (a failure stays on the task; staff can evaluate again)."""
+    """Check the account holder's name and look for duplicates (flagging what reviewers must
+    see), evaluate a new application (when the fund has rules), then send its receipt: one
+    task per submission, so that opening day queues one row, not two. Each step runs even if
+    one before it fails, and the receipt always goes (a failure stays on the task; staff can
+    evaluate again, and a fund's full duplicate check finds what this one missed)."""
+    from entraide.integrity.services import check_application
     from entraide.payments.bank_details import check_account_holder
     from entraide.rules.tasks import evaluate_submitted_application
 
-    try:
+    steps: list[Callable[[int], object]] = [check_account_holder, check_application]
+    if evaluate:
+        steps.append(evaluate_submitted_application.call)
+    steps.append(send_receipt.call)
+    failures = []
+    for step in steps:
         try:
-            check_account_holder(application_id)
-        finally:
-            if evaluate:
-                evaluate_submitted_application.call(application_id)
-    finally:
-        send_receipt.call(application_id)
+            step(application_id)
+        except Exception as failure:  # the next steps still run; the first failure is raised
+            failures.append(failure)
+    if failures:
+        raise failures[0]
 
 
 @task()

@@ -32,6 +32,7 @@ from entraide.applications.forms import (
     field_name,
 )
 from entraide.applications.models import Application, ApplicationDraft
+from entraide.applications.origin import origin_of
 from entraide.applications.submission import (
     ASKED_IN_OWN_STEPS,
     FIELD_PATHS,
@@ -484,6 +485,7 @@ def _review_step(applying: Applying) -> HttpResponse:
                         for r in applying.requirements
                         if r.required
                     ],
+                    origin=origin_of(request),
                 )
             except DomainError as error:
                 # The same submission from another tab may have won the race meanwhile (and

@@ -48,6 +48,16 @@ ACTION_LABELS: dict[str, Promise] = {
     "review_lock.broken": pgettext_lazy("audit action", "Someone else's review lock lifted"),
     "flag.raised": pgettext_lazy("audit action", "Flagged for attention"),
     "flag.resolved": pgettext_lazy("audit action", "Flag resolved"),
+    "flag.raised_by_check": pgettext_lazy("audit action", "Flags raised by the integrity checks"),
+    "integrity.settings_changed": pgettext_lazy("audit action", "Integrity settings changed"),
+    "integrity.check_requested": pgettext_lazy("audit action", "Full duplicate check requested"),
+    "integrity.check_finished": pgettext_lazy("audit action", "Full duplicate check finished"),
+    "integrity.link_confirmed": pgettext_lazy(
+        "audit action", "Two applications confirmed as the same person"
+    ),
+    "integrity.link_dismissed": pgettext_lazy(
+        "audit action", "Two applications judged to be different people"
+    ),
     "document.scanned": pgettext_lazy("audit action", "Document scanned for viruses"),
     "partner.created": pgettext_lazy("audit action", "API partner added"),
     "partner.webhook_secret_shown": pgettext_lazy("audit action", "Webhook secret shown"),

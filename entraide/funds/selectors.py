@@ -96,3 +96,15 @@ def text_in(obj: Any, name: str, language: str) -> str:
     or the other language's when it is blank."""
     first, other = ("en", "fr") if language.startswith("en") else ("fr", "en")
     return str(getattr(obj, f"{name}_{first}") or getattr(obj, f"{name}_{other}"))
+
+
+def fund_ids_of_programme(fund: Fund) -> list[int]:
+    """The fund's own id and those of the other funds of its programme (just its own outside
+    a programme)."""
+    if fund.programme_id is None:
+        return [fund.pk]
+    return list(
+        Fund.objects.filter(programme_id=fund.programme_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

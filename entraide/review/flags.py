@@ -6,11 +6,13 @@ theirs with their own code. A flag stays open until someone who decides resolves
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -32,6 +34,20 @@ CODE_LABELS: dict[str, Promise] = {
     # entraide.payments.bank_details.HOLDER_MISMATCH; the note is the holder's name as given.
     "bank_holder_mismatch": pgettext_lazy(
         "flag", "The bank account holder's name differs from the applicant's"
+    ),
+    # entraide.integrity.signals; the note names the other applications.
+    "possible_duplicate": pgettext_lazy("flag", "Possibly the same person as another application"),
+    "same_person": pgettext_lazy(
+        "flag", "Confirmed as the same person as another application: decide only one"
+    ),
+    "shared_account": pgettext_lazy(
+        "flag", "The bank account is also another person's application's"
+    ),
+    "shared_contact": pgettext_lazy(
+        "flag", "The e-mail address or telephone is also another person's application's"
+    ),
+    "shared_origin": pgettext_lazy(
+        "flag", "Several applications were sent from one place within minutes"
     ),
 }
 
@@ -93,6 +109,76 @@ def raise_flag(*, actor: Any, application: Application, code: str, note: str) ->
             fund_id=application.fund_id,
         )
     return flag
+
+
+def raise_platform_flags(flags: Sequence[tuple[int, int, str, str]], *, check: Model) -> list[Flag]:
+    """Raise many of the platform's flags at once, in the caller's transaction:
+    ``(application_id, fund_id, code, note)``, skipping those already open with the same code.
+    One audit event on the ``check`` that raised them (a full duplicate check raises
+    thousands; each flag keeps its own time and code)."""
+    if not flags:
+        return []
+    application_ids = sorted({application_id for application_id, _, _, _ in flags})
+    application_selectors.lock_applications(application_selectors.ids_in(application_ids))
+    already_open = set(
+        Flag.objects.filter(
+            application_id__in=application_ids, resolved_at__isnull=True, raised_by=None
+        ).values_list("application_id", "code")
+    )
+    now = timezone.now()
+    new: dict[tuple[int, str], Flag] = {}
+    for application_id, fund_id, code, note in flags:
+        if (application_id, code) not in already_open:
+            new.setdefault(
+                (application_id, code),
+                Flag(
+                    application_id=application_id,
+                    fund_id=fund_id,
+                    code=code,
+                    note=note,
+                    raised_at=now,
+                ),
+            )
+    created = Flag.objects.bulk_create(new.values())
+    if created:
+        codes = Counter(flag.code for flag in created)
+        audit.record(
+            actor=None,
+            action="flag.raised_by_check",
+            obj=check,
+            changes={"flags": len(created), "codes": dict(sorted(codes.items()))},
+        )
+    return created
+
+
+def resolve_platform_flags(
+    *, actor: Any, application_ids: Sequence[int], code: str, resolution: str
+) -> int:
+    """Close the platform's open flags of ``code`` on these applications, in the caller's
+    transaction, once the check that raised them has its answer (the caller checked that the
+    ``actor`` may give it). One audit event per flag closed."""
+    resolved = list(
+        Flag.objects.select_for_update()
+        .filter(
+            application_id__in=application_ids, code=code, raised_by=None, resolved_at__isnull=True
+        )
+        .select_related("application")
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for flag in resolved:
+        flag.resolved_by = actor
+        flag.resolved_at = now
+        flag.resolution = resolution
+        flag.save(update_fields=["resolved_by", "resolved_at", "resolution"])
+        audit.record(
+            actor=actor,
+            action="flag.resolved",
+            obj=flag.application,
+            changes={"flag": flag.pk, "code": flag.code, "resolution": resolution},
+            fund_id=flag.fund_id,
+        )
+    return len(resolved)
 
 
 def resolve_flag(*, actor: Any, flag: Flag, resolution: str) -> Flag:
