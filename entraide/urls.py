@@ -6,6 +6,7 @@ from entraide.evidence import views as evidence
 from entraide.funds import views as funds
 from entraide.intake import views as intake
 from entraide.intake.api import api as intake_api
+from entraide.integrity import views as integrity
 from entraide.payments import bank_views as payments_bank
 from entraide.payments import portal_views as payments_portal
 from entraide.payments import views as payments
@@ -142,6 +143,32 @@ urlpatterns = [
         "staff/funds/<slug:slug>/payments/failed/<int:payment_id>/release/",
         payments.failed_payment_release,
         name="failed_payment_release",
+    ),
+    path("staff/funds/<slug:slug>/integrity/", integrity.integrity_queue, name="integrity_queue"),
+    path(
+        "staff/funds/<slug:slug>/integrity/checks/",
+        integrity.integrity_check_request,
+        name="integrity_check_request",
+    ),
+    path(
+        "staff/funds/<slug:slug>/integrity/checks/<int:run_id>/",
+        integrity.integrity_run,
+        name="integrity_run",
+    ),
+    path(
+        "staff/funds/<slug:slug>/integrity/links/<int:link_id>/",
+        integrity.integrity_link,
+        name="integrity_link",
+    ),
+    path(
+        "staff/funds/<slug:slug>/integrity/settings/",
+        integrity.integrity_settings,
+        name="integrity_settings",
+    ),
+    path(
+        "staff/funds/<slug:slug>/integrity/report/",
+        integrity.integrity_report,
+        name="integrity_report",
     ),
     path(
         "staff/funds/<slug:slug>/applications/<str:reference>/evaluate/",

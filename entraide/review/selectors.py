@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -87,3 +88,15 @@ def unassigned() -> Any:
 
 # What ``select_related`` follows from an application to the reviewer it is assigned to.
 ASSIGNEE = "assignment__reviewer"
+
+
+def platform_flag_counts(fund: Fund, codes: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """``code: (raised, still open)`` of the flags the platform's checks raised on the fund's
+    applications with these codes, in one query (a code never raised is absent)."""
+    rows = (
+        Flag.objects.filter(fund=fund, raised_by__isnull=True, code__in=codes)
+        .order_by()
+        .values("code")
+        .annotate(raised=Count("pk"), still_open=Count("pk", filter=Q(resolved_at__isnull=True)))
+    )
+    return {row["code"]: (row["raised"], row["still_open"]) for row in rows}

@@ -480,9 +480,9 @@ def test_the_lines_shares_add_up_to_the_aggregate(
 # -- the staff's application page ---------------------------------------------------------------
 
 Role = FundRole.Role
-# the page's 30 before this section (with the award, four eyes and the review desk), then the
-# version in force and the person's 4 kinds of records
-PAGE_MAX_QUERIES = 35
+# the page's 30 before this section (with the award, four eyes and the review desk), the 2 of
+# the possible duplicates, then the version in force and the person's 4 kinds of records
+PAGE_MAX_QUERIES = 37
 
 
 def page_url(application: Application) -> str:

@@ -32,6 +32,8 @@ from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.intake.models import PartnerToken
 from entraide.intake.tests.factories import issued_token
+from entraide.integrity.models import Link, LinkageRun
+from entraide.integrity.tests.factories import LinkageRunFactory, LinkFactory
 from entraide.payments import services as payment_services
 from entraide.payments.models import BankDetailsChange, BankReturn, PaymentBatch
 from entraide.payments.services import Selection
@@ -198,6 +200,26 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
     ("get",    "failed_payment_release",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Possible duplicates: every role of the fund reads the pairs, the full checks and the
+    # report; those who decide request a full check (sent to its page) and decide a pair (an
+    # empty form: shown again with its errors); the operator admin sets the checks up (an
+    # empty post: the form again).
+    ("get",    "integrity_queue",    (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "integrity_queue",    (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "integrity_check_request",
+                                     (IN,  NO,  NO,  NO,  NF,  GO,  GO,  NF,  NF,  NF,  NF)),
+    ("get",    "integrity_check_request",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "integrity_run",      (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "integrity_run",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "integrity_link",     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "integrity_link",     (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
+    ("delete", "integrity_link",     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "integrity_settings", (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "integrity_settings", (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "integrity_settings", (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "integrity_report",   (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "integrity_report",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     # New bank details: the applicant gives them on their own application's page (an empty
     # post: the form again); finance, the operator admin and the auditor see those waiting for
     # verification, finance verifies or refuses them (a refusal without a reason: back to the
@@ -507,6 +529,16 @@ class World:
         return batch
 
     @cached_property
+    def link(self) -> Link:
+        """A flagged pair of the application and another of fund A (made on first use)."""
+        return LinkFactory.create(left=self.application, right__fund=self.fund)
+
+    @cached_property
+    def linkage_run(self) -> LinkageRun:
+        """A finished full duplicate check of fund A (made on first use)."""
+        return LinkageRunFactory.create(fund=self.fund)
+
+    @cached_property
     def bank_return(self) -> BankReturn:
         """A bank's status report imported for fund A (made on first use)."""
         return BankReturnFactory.create(fund=self.fund)
@@ -602,6 +634,12 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
         "slug": w.fund.slug,
         "payment_id": w.payment_batch.payments.get().pk,
     },
+    "integrity_queue": lambda w: {"slug": w.fund.slug},
+    "integrity_check_request": lambda w: {"slug": w.fund.slug},
+    "integrity_run": lambda w: {"slug": w.fund.slug, "run_id": w.linkage_run.pk},
+    "integrity_link": lambda w: {"slug": w.fund.slug, "link_id": w.link.pk},
+    "integrity_settings": lambda w: {"slug": w.fund.slug},
+    "integrity_report": lambda w: {"slug": w.fund.slug},
     "application_bank_details": lambda w: {"reference": w.application.reference},
     "bank_details_changes": lambda w: {"slug": w.fund.slug},
     **{
