@@ -28,6 +28,7 @@ from entraide.demo.synthetic import (
     make_benefits,
     make_cancellations,
     make_declarations,
+    make_look_alikes,
     make_people,
     make_rights,
     status_report,
@@ -38,6 +39,7 @@ from entraide.evidence.services import load_evidence_batch
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.selectors import fund_by_slug
 from entraide.funds.services import create_fund, grant_fund_role
+from entraide.integrity.services import check_application, request_linkage_run
 from entraide.payments import services as payments
 from entraide.payments.models import FileFormat, default_csv_columns
 from entraide.programmes.services import create_programme
@@ -189,37 +191,7 @@ def seed_demo(
         opened_at + dt.timedelta(seconds=rng.randint(0, 7 * 24 * 3600 - 60)) for _ in people
     )
     for index, (person, moment) in enumerate(zip(people, moments, strict=True), start=1):
-        user = create_account(
-            actor=operator,
-            email=person.email,
-            password=None,
-            first_name=person.first_name,
-            last_name=person.last_name,
-        )
-        with override(rng.choice(("fr", "fr", "fr", "en"))):
-            application = submit_application(
-                actor=user,
-                fund=fund,
-                idempotency_key=str(uuid.uuid4()),
-                data=SubmissionData(
-                    nir=person.nir,
-                    first_name=person.first_name,
-                    last_name=person.last_name,
-                    birth_date=person.birth_date,
-                    email=person.email,
-                    phone=person.phone,
-                    address_line=person.address_line,
-                    postcode=person.postcode,
-                    city=person.city,
-                    profession=person.profession,
-                    declared=declared_answers(rng, document, person, moment),
-                    iban=person.iban,
-                    account_holder=f"{person.first_name} {person.last_name}",
-                    consent=True,
-                    language=get_language() or "fr",
-                ),
-                now=moment,
-            ).application
+        application = _submit(rng, operator, fund, document, person, moment)
         # The worker would evaluate it in the background; the demo has it evaluated at once
         # (the worker's evaluation then finds the same inputs and stores nothing more).
         evaluation = evaluate_application(actor=None, application=application)
@@ -238,7 +210,55 @@ def seed_demo(
     for application in rng.sample(not_eligible, rejections):
         reject_application(actor=reviewer, application=application, reason=REJECTION_REASON)
     pay_first_awards(finance=staff[FINANCE], treasurer=staff[TREASURER], fund=fund)
+    # Look-alikes for the integrity queue, as if they came after the decisions: checked at
+    # once (the worker finds the same again), and a full check of the fund queued for it.
+    for person in make_look_alikes(people):
+        look_alike = _submit(rng, operator, fund, document, person, timezone.now())
+        evaluate_application(actor=None, application=look_alike)
+        check_application(look_alike.pk)
+    request_linkage_run(actor=staff[REVIEWER], fund=fund)
     return DemoLogins(created=True, logins=logins())
+
+
+def _submit(
+    rng: random.Random,
+    operator: User,
+    fund: Fund,
+    document: RuleDocument,
+    person: SyntheticPerson,
+    moment: dt.datetime,
+) -> Application:
+    user = create_account(
+        actor=operator,
+        email=person.email,
+        password=None,
+        first_name=person.first_name,
+        last_name=person.last_name,
+    )
+    with override(rng.choice(("fr", "fr", "fr", "en"))):
+        return submit_application(
+            actor=user,
+            fund=fund,
+            idempotency_key=str(uuid.uuid4()),
+            data=SubmissionData(
+                nir=person.nir,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                birth_date=person.birth_date,
+                email=person.email,
+                phone=person.phone,
+                address_line=person.address_line,
+                postcode=person.postcode,
+                city=person.city,
+                profession=person.profession,
+                declared=declared_answers(rng, document, person, moment),
+                iban=person.iban,
+                account_holder=f"{person.first_name} {person.last_name}",
+                consent=True,
+                language=get_language() or "fr",
+            ),
+            now=moment,
+        ).application
 
 
 def pay_first_awards(*, finance: User, treasurer: User, fund: Fund) -> None:

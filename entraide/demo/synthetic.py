@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from dataclasses import dataclass
@@ -98,6 +99,40 @@ def make_people(count: int, seed: int = 2020) -> list[SyntheticPerson]:
             )
         )
     return people
+
+
+def make_look_alikes(people: list[SyntheticPerson], seed: int = 2021) -> list[SyntheticPerson]:
+    """Applications for the integrity checks to find among ``people`` (at least 12): a second
+    application of one person with a typo and another e-mail and NIR, another with first and
+    last names swapped, and a partner of a third on their joint account."""
+    rng = random.Random(seed)
+    typo, swapped, partnered = people[3], people[7], people[11]
+    last = typo.last_name
+    partner_birth = partnered.birth_date - dt.timedelta(days=1130)
+    return [
+        dataclasses.replace(
+            typo,
+            last_name=last[:2] + last[3] + last[2] + last[4:] if len(last) > 4 else last + "e",
+            email="second." + typo.email,
+            nir=make_nir(rng, typo.birth_date, int(typo.nir[0])),
+        ),
+        dataclasses.replace(
+            swapped,
+            first_name=swapped.last_name,
+            last_name=swapped.first_name,
+            email="swapped." + swapped.email,
+            nir=make_nir(rng, swapped.birth_date, int(swapped.nir[0])),
+            iban=make_iban(rng),
+        ),
+        dataclasses.replace(
+            partnered,
+            first_name="Alex" if partnered.first_name != "Alex" else "Sacha",
+            email="partner." + partnered.email,
+            birth_date=partner_birth,
+            nir=make_nir(rng, partner_birth, 1),
+            phone="",
+        ),
+    ]
 
 
 def make_declarations(rng: random.Random, nir: str, profession: str) -> list[dict[str, object]]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -14,9 +15,10 @@ from entraide.demo.seed import DEMO_FUND_SLUG, seed_demo
 from entraide.demo.synthetic import make_people, make_siret
 from entraide.evidence.models import BenefitRecord, CancellationRecord, EmployerDeclaration
 from entraide.funds.models import Fund, FundRole
+from entraide.integrity.models import Link, LinkageRun
 from entraide.payments.models import BankDetailsChange, Payment, PaymentBatch
 from entraide.payments.reconciliation import reconcile
-from entraide.review.models import Decision
+from entraide.review.models import Decision, Flag
 from entraide.rules.models import ApplicationEvaluation, RuleSetVersion
 
 
@@ -37,14 +39,15 @@ def test_seeding_builds_the_demo_fund_once(django_capture_on_commit_callbacks: A
     assert set(FundRole.objects.filter(fund=fund).values_list("role", flat=True)) == set(
         FundRole.Role.values
     )
-    assert Application.objects.filter(fund=fund).count() == 12
+    # The 12 applicants, and 3 look-alikes for the integrity checks.
+    assert Application.objects.filter(fund=fund).count() == 15
     assert Decision.objects.filter(fund=fund).count() == 4
     assert EmployerDeclaration.objects.exists()
     assert BenefitRecord.objects.exists()
     assert CancellationRecord.objects.exists()
     version = RuleSetVersion.objects.get(rule_set__fund=fund)
     assert (version.status, version.number) == ("published", 1)
-    assert ApplicationEvaluation.objects.filter(version=version, is_current=True).count() == 12
+    assert ApplicationEvaluation.objects.filter(version=version, is_current=True).count() == 15
     assert set(Decision.objects.values_list("rule_version", flat=True)) == {version.pk}
     # Half the approved awards paid; the bank returned one transfer (AC04): its applicant is
     # asked for new bank details, and the payments still add up with the ledger.
@@ -53,11 +56,16 @@ def test_seeding_builds_the_demo_fund_once(django_capture_on_commit_callbacks: A
     assert Payment.objects.filter(fund=fund, status=Payment.Status.FAILED).count() == 1
     assert BankDetailsChange.objects.filter(fund=fund).count() == 1
     assert reconcile(fund).balanced
+    # Two second applications (a typo, swapped names) and a partner on a joint account.
+    codes = Counter(Flag.objects.filter(fund=fund, raised_by=None).values_list("code", flat=True))
+    assert codes == {"possible_duplicate": 4, "shared_account": 2}
+    assert Link.objects.filter(left_fund=fund).count() == 3
+    assert LinkageRun.objects.get(fund=fund).status == LinkageRun.Status.QUEUED
     assert verify_chain().ok
 
     again = seed_demo(applicants=12, decided=4)
     assert not again.created
-    assert Application.objects.count() == 12
+    assert Application.objects.count() == 15
 
 
 @pytest.mark.django_db
