@@ -44,6 +44,7 @@ import polars as pl
 from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
+from entraide.integrity import exact
 from entraide.integrity.exact import records_frame
 from entraide.integrity.records import ApplicantRecord
 
@@ -459,6 +460,16 @@ def _scored(rows: pl.DataFrame) -> list[ScoredPair]:
     return pairs
 
 
+def _without_crowded_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """Identifiers shared by more than exact.MAX_GROUP records as missing: blocked on, 5,000
+    applications with one placeholder telephone would make 12 million pairs; they are one
+    signal, which the check reports (exact.crowded_values), not a resemblance of each pair."""
+    return frame.with_columns(
+        pl.when(pl.len().over(column) <= exact.MAX_GROUP).then(pl.col(column)).alias(column)
+        for column in ("nir", "iban", "email", "phone")
+    )
+
+
 def predict(
     records: pl.DataFrame, model: Mapping[str, Any], *, min_weight: float
 ) -> list[ScoredPair]:
@@ -466,7 +477,7 @@ def predict(
     whose match weight is at least ``min_weight``, by left_id then right_id."""
     from splink import DuckDBAPI
 
-    frame = _splink_input(records)
+    frame = _without_crowded_values(_splink_input(records))
     db_api = DuckDBAPI()
     try:
         linker = _linker(db_api, frame, model)

@@ -17,6 +17,7 @@ from entraide.integrity.linkage import (
     FIELD_LABELS,
     FIELDS,
     MIN_M,
+    MISSING,
     FieldEvidence,
     ScoredPair,
     clusters,
@@ -422,3 +423,27 @@ def test_every_level_of_every_field_has_a_label_in_both_languages():
             assert len(set(labels)) == len(labels), (field, language)
         with pytest.raises(ValueError, match="no level"):
             level_label(field, top + 1)
+
+
+def test_a_value_shared_by_too_many_records_links_no_pair():
+    # 60 different people with one placeholder telephone: one crowded value for the report,
+    # not 1,770 pairs; two of them still sharing an account are still compared.
+    rng = random.Random(4)
+    people = [
+        applicant(
+            n,
+            first_name=f"Prénom{chr(97 + n % 26)}{chr(97 + n // 26)}",
+            last_name=rng.choice(["Durand", "Lefebvre", "Moreau", "Garnier", "Chevalier"])
+            + chr(97 + n % 26),
+            birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=211 * n),
+            nir=f"{n:015d}",
+            email=f"p{n}@example.org",
+            iban=f"IBAN{n}",
+            phone="06 00 00 00 00",
+        )
+        for n in range(1, 61)
+    ]
+    people[1] = dataclasses.replace(people[1], iban=people[0].iban)
+    pairs = predict(records_frame(people), DEFAULT_MODEL, min_weight=EVERYTHING)
+    assert [(pair.left_id, pair.right_id) for pair in pairs] == [(1, 2)]
+    assert evidence_of(pairs[0], "phone").level == MISSING

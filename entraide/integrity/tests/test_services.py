@@ -123,7 +123,7 @@ def test_a_higher_threshold_lists_without_flagging(fund: Fund) -> None:
 
 def _programme_funds(one_per_programme: bool) -> tuple[Fund, Fund]:
     programme = ProgrammeFactory()
-    funds = FundFactory(programme=programme), FundFactory(programme=programme)
+    funds: tuple[Fund, Fund] = (FundFactory(programme=programme), FundFactory(programme=programme))
     if one_per_programme:
         for fund in funds:
             RuleSetVersionFactory(
