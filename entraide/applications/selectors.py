@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -444,16 +445,42 @@ def identities_in_funds(fund_ids: list[int]) -> QuerySet[Application, tuple[Any,
     )
 
 
+# The identifiers an application shares exactly with another's (integrity.signals.REASONS).
+SHARED_IDENTIFIERS = ("nir", "iban", "email", "phone")
+
+
+def crowded_identifiers(
+    application: Application, fund_ids: list[int], *, more_than: int
+) -> list[str]:
+    """The application's identifiers held by more than ``more_than`` applications of these
+    funds (a placeholder telephone, an organisation's account): one query per identifier, each
+    reading at most ``more_than + 1`` rows of an index."""
+    crowded = []
+    for name in SHARED_IDENTIFIERS:
+        value = getattr(application, name)
+        if value:
+            holders = Application.objects.filter(fund_id__in=fund_ids, **{name: value})
+            if holders.values("pk")[: more_than + 1].count() > more_than:
+                crowded.append(name)
+    return crowded
+
+
 def identity_candidates(
-    application: Application, fund_ids: list[int], *, limit: int
+    application: Application,
+    fund_ids: list[int],
+    *,
+    limit: int,
+    leaving_out: Collection[str] = (),
 ) -> QuerySet[Application, tuple[Any, ...]]:
     """The identities of other applications of these funds that share the application's NIR,
-    IBAN, e-mail address, telephone or date of birth: each lookup reads an index, and the
-    ``limit`` most recent are enough to compare (a date of birth is shared by many)."""
-    shared = Q(nir=application.nir) | Q(iban=application.iban) | Q(email=application.email)
-    shared |= Q(birth_date=application.birth_date)
-    if application.phone:
-        shared |= Q(phone=application.phone)
+    IBAN, e-mail address, telephone (those ``leaving_out`` excepted) or date of birth: each
+    lookup reads an index, and the ``limit`` most recent are enough to compare (a date of
+    birth is shared by many)."""
+    shared = Q(birth_date=application.birth_date)
+    for name in SHARED_IDENTIFIERS:
+        value = getattr(application, name)
+        if value and name not in leaving_out:
+            shared |= Q(**{name: value})
     return (
         Application.objects.filter(shared, fund_id__in=fund_ids)
         .exclude(pk=application.pk)
@@ -463,23 +490,24 @@ def identity_candidates(
 
 
 def references_from_origin(
-    application: Application, fund_ids: list[int], *, since: dt.datetime
+    application: Application, fund_ids: list[int], *, since: dt.datetime, limit: int
 ) -> list[tuple[int, str]]:
-    """(id, reference) of the applications of these funds submitted from the application's
-    origin from ``since`` until it, itself included, in order of submission (none without an
-    origin)."""
+    """(id, reference) of the last ``limit`` applications of these funds submitted from the
+    application's origin from ``since`` until it, itself included, in order of submission
+    (none without an origin)."""
     if not application.origin:
         return []
-    return list(
+    latest = (
         Application.objects.filter(
             fund_id__in=fund_ids,
             origin=application.origin,
             submitted_at__gte=since,
             submitted_at__lte=application.submitted_at,
         )
-        .order_by("submitted_at", "pk")
-        .values_list("pk", "reference")
+        .order_by("-submitted_at", "-pk")
+        .values_list("pk", "reference")[:limit]
     )
+    return list(reversed(latest))
 
 
 def ids_in(ids: list[int]) -> QuerySet[Application, Any]:

@@ -142,6 +142,8 @@ def check_submission(data: SubmissionData, document: RuleDocument | None) -> Sub
         else:
             cleaned[name] = " ".join(getattr(data, name).split())
     if "email" in cleaned:
+        # In lower case, as every mail service reads it: the same address typed twice is one.
+        cleaned["email"] = cleaned["email"].lower()
         try:
             validate_email(cleaned["email"])
         except ValidationError:

@@ -52,6 +52,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "integrity.settings_changed": pgettext_lazy("audit action", "Integrity settings changed"),
     "integrity.check_requested": pgettext_lazy("audit action", "Full duplicate check requested"),
     "integrity.check_finished": pgettext_lazy("audit action", "Full duplicate check finished"),
+    "integrity.check_failed": pgettext_lazy("audit action", "Full duplicate check failed"),
     "integrity.link_confirmed": pgettext_lazy(
         "audit action", "Two applications confirmed as the same person"
     ),

@@ -102,9 +102,11 @@ def make_people(count: int, seed: int = 2020) -> list[SyntheticPerson]:
 
 
 def make_look_alikes(people: list[SyntheticPerson], seed: int = 2021) -> list[SyntheticPerson]:
-    """Applications for the integrity checks to find among ``people`` (at least 12): a second
-    application of one person with a typo and another e-mail and NIR, another with first and
-    last names swapped, and a partner of a third on their joint account."""
+    """Applications for the integrity checks to find among ``people`` (none among fewer than
+    12): a second application of one person with a typo and another e-mail and NIR, another
+    with first and last names swapped, and a partner of a third on their joint account."""
+    if len(people) < 12:
+        return []
     rng = random.Random(seed)
     typo, swapped, partnered = people[3], people[7], people[11]
     last = typo.last_name

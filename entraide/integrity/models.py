@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -28,6 +29,8 @@ class IntegritySettings(models.Model):
         max_digits=5,
         decimal_places=2,
         default=5,
+        # Lower, a full check would keep millions of unlike pairs (all those born one day).
+        validators=[MinValueValidator(0)],
         help_text=_(
             "Pairs between this weight and the duplicate threshold are shown on the "
             "application's page, without a flag."
@@ -64,6 +67,9 @@ class IntegritySettings(models.Model):
             models.CheckConstraint(
                 condition=models.Q(listed_threshold__lte=models.F("duplicate_threshold")),
                 name="integrity_listed_below_duplicate",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(listed_threshold__gte=0), name="integrity_listed_not_negative"
             ),
             models.CheckConstraint(
                 condition=models.Q(origin_burst__gte=2), name="integrity_origin_burst_at_least_2"
@@ -108,7 +114,7 @@ class LinkageRun(models.Model):
         help_text=_("Too few applications to learn from: the platform's default model is used."),
     )
     model = models.JSONField(_("linkage model"), default=dict, blank=True)
-    pairs = models.PositiveIntegerField(_("pairs above the listing threshold"), default=0)
+    pairs = models.PositiveIntegerField(_("pairs found"), default=0)
     links_created = models.PositiveIntegerField(_("new links"), default=0)
     flags_raised = models.PositiveIntegerField(_("flags raised"), default=0)
     crowded = models.JSONField(
@@ -117,6 +123,11 @@ class LinkageRun(models.Model):
         blank=True,
         help_text=_("Listed rather than linked pair by pair."),
     )
+    group_count = models.PositiveIntegerField(
+        _("groups of applications that may be one person"), default=0
+    )
+    # The largest of those groups (three applications or more), as lists of application ids.
+    groups = models.JSONField(_("largest groups"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:
@@ -157,7 +168,7 @@ class Link(models.Model):
     right_fund = models.ForeignKey(
         "funds.Fund", verbose_name=_("other fund"), on_delete=models.CASCADE, related_name="+"
     )
-    # What the two share exactly: nir, iban, email, phone, origin (entraide.integrity.signals).
+    # What the two share exactly: nir, iban, email, phone (entraide.integrity.signals.REASONS).
     reasons = models.JSONField(_("shared identifiers"), default=list, blank=True)
     match_weight = models.FloatField(_("match weight"), null=True, blank=True)
     match_probability = models.FloatField(_("match probability"), null=True, blank=True)
@@ -169,6 +180,7 @@ class Link(models.Model):
     )
     found_at = models.DateTimeField(_("found at"))
     scored_at = models.DateTimeField(_("scored at"))
+    # The full check that found it (none: the check of a new application).
     run = models.ForeignKey(
         LinkageRun,
         verbose_name=_("found by the check"),

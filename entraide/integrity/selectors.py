@@ -188,8 +188,11 @@ class Comparison:
     bar: int  # the weight's length in % of the link's largest one
 
 
-def _shown(application: Application, field: str) -> str:
-    """What a reviewer reads of a field: NIR and IBAN by their last characters only."""
+def _shown(application: Application, field: str, *, in_full: bool) -> str:
+    """What a reviewer reads of a field: NIR and IBAN by their last characters only, and of
+    another fund's application (``in_full`` False) the contacts by their ends and the address
+    by its town."""
+    town = f"{application.postcode} {application.city}".strip()
     match field:
         case "name":
             return application.full_name
@@ -197,10 +200,12 @@ def _shown(application: Application, field: str) -> str:
             return format_day(application.birth_date)
         case "nir" | "iban":
             return masked(getattr(application, field))
-        case "address":
-            town = f"{application.postcode} {application.city}".strip()
+        case "address" if in_full:
             return ", ".join(part for part in (application.address_line, town) if part)
-    return str(getattr(application, field, "") or "")
+        case "address":
+            return town
+    value = str(getattr(application, field, "") or "")
+    return value if in_full else masked(value)
 
 
 def _level_text(field: str, level: int) -> str:
@@ -212,8 +217,10 @@ def _level_text(field: str, level: int) -> str:
         return pgettext("integrity level", "level %(level)s") % {"level": level}
 
 
-def comparisons(link: Link) -> list[Comparison]:
-    """Each field the model compares, in its order, with the evidence the link keeps."""
+def comparisons(link: Link, viewable: set[int]) -> list[Comparison]:
+    """Each field the model compares, in its order, with the evidence the link keeps. An
+    application of a fund the reader may not view shows its name and date of birth (what a
+    reviewer judges one person by) and only the ends of the rest."""
     evidence = {item["field"]: item for item in link.evidence}
     largest = max((abs(item["weight"]) for item in link.evidence), default=0) or 1
     rows = []
@@ -223,8 +230,8 @@ def comparisons(link: Link) -> list[Comparison]:
         rows.append(
             Comparison(
                 label=str(linkage.FIELD_LABELS[field]),
-                left=_shown(link.left, field),
-                right=_shown(link.right, field),
+                left=_shown(link.left, field, in_full=link.left_fund_id in viewable),
+                right=_shown(link.right, field, in_full=link.right_fund_id in viewable),
                 level=_level_text(field, item["level"]) if item is not None else "",
                 weight=weight,
                 bar=round(abs(weight) * 100 / largest) if weight is not None else 0,
@@ -234,10 +241,11 @@ def comparisons(link: Link) -> list[Comparison]:
 
 
 def neighbours(link: Link, fund: Fund, viewable: set[int]) -> list[LinkRow]:
-    """The other links of either of the link's applications (one query)."""
+    """The fund's other links of either of the link's applications (one query): a link
+    between two other funds of the programme is theirs to see."""
     ids = [link.left_id, link.right_id]
     others = (
-        _with_sides(Link.objects.filter(Q(left_id__in=ids) | Q(right_id__in=ids)))
+        _with_sides(Link.objects.filter(Q(left_id__in=ids) | Q(right_id__in=ids), involving(fund)))
         .exclude(pk=link.pk)
         .order_by("found_at", "pk")[:NEIGHBOURS]
     )
@@ -252,9 +260,11 @@ class PersonApplication:
     added_at: dt.datetime
 
 
-def people_of(application_ids: Sequence[int]) -> dict[int, list[PersonApplication]]:
+def people_of(
+    application_ids: Sequence[int], viewable: set[int]
+) -> dict[int, list[PersonApplication]]:
     """For each of these applications confirmed as one person's, every application of that
-    person (itself included), in one query."""
+    person (itself included), in one query; the status only of those of ``viewable`` funds."""
     records = (
         PersonRecord.objects.filter(
             person_id__in=PersonRecord.objects.filter(application_id__in=application_ids).values(
@@ -280,7 +290,7 @@ def people_of(application_ids: Sequence[int]) -> dict[int, list[PersonApplicatio
             PersonApplication(
                 application.reference,
                 application.fund,
-                application.get_status_display(),
+                application.get_status_display() if application.fund_id in viewable else "",
                 record.added_at,
             )
         )
@@ -307,7 +317,7 @@ def panel_of(application: Application) -> Panel:
         "found_at", "pk"
     )[:NEIGHBOURS]
     rows = [row_of(link, fund_id, {fund_id}, own_id=application.pk) for link in links]
-    person = people_of([application.pk]).get(application.pk, [])
+    person = people_of([application.pk], {fund_id}).get(application.pk, [])
     return Panel(
         links=rows,
         person=[record for record in person if record.reference != application.reference],
@@ -356,6 +366,15 @@ def crowded(entries: Sequence[dict[str, Any]]) -> list[Crowded]:
         )
         for entry in entries
     ]
+
+
+def groups(run: LinkageRun) -> list[list[str]]:
+    """The largest groups a full check found, by their applications' references (one
+    query)."""
+    references = application_selectors.references_by_id(
+        sorted({pk for group in run.groups for pk in group})
+    )
+    return [[references[pk] for pk in group if pk in references] for group in run.groups]
 
 
 # -- the report --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ share (a bank account, an e-mail address or a telephone) is flagged as the fund'
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
@@ -24,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +59,13 @@ logger = logging.getLogger(__name__)
 CANDIDATES = 200
 # Flags are raised and links written in slices of this many (SQLite's parameter limit).
 SLICE = 2000
+# Applications from one origin within the window that are flagged, and named in the note.
+MAX_BURST = 500
+NAMED_IN_BURST = 10
+# A full check running this long lost its worker (300,000 applications take about a minute).
+STALE_AFTER = dt.timedelta(hours=2)
+# The largest groups of applications that may be one person kept on a full check's page.
+MAX_GROUPS_KEPT = 100
 SETTINGS_FIELDS = (
     "duplicate_threshold",
     "listed_threshold",
@@ -91,6 +99,10 @@ def save_integrity_settings(*, actor: Any, fund: Fund, values: dict[str, Any]) -
         raise ValidationFailed(
             _("The resemblance threshold cannot be above the duplicate threshold."),
             field="listed_threshold",
+        )
+    if Decimal(values["listed_threshold"]) < 0:
+        raise ValidationFailed(
+            _("The resemblance threshold cannot be negative."), field="listed_threshold"
         )
     if int(values["origin_burst"]) < 2:
         raise ValidationFailed(_("At least two submissions."), field="origin_burst")
@@ -133,6 +145,15 @@ class Scope:
     def listed_threshold(self) -> float:
         return float(min(s.listed_threshold for s in self.settings.values()))
 
+    @property
+    def duplicate_threshold(self) -> float:
+        return float(min(s.duplicate_threshold for s in self.settings.values()))
+
+    def only_one(self, fund_id: int, other_fund_id: int) -> bool:
+        """Whether the application of ``fund_id`` may not be granted beside one of the same
+        person's in ``other_fund_id``."""
+        return fund_id == other_fund_id or fund_id in self.one_per_programme
+
     def codes(
         self, fund_id: int, other_fund_id: int, reasons: list[str], weight: float | None
     ) -> list[str]:
@@ -141,7 +162,7 @@ class Scope:
         likely_same = "nir" in reasons or (
             weight is not None and weight >= float(fund_settings.duplicate_threshold)
         )
-        if likely_same and fund_id != other_fund_id and fund_id not in self.one_per_programme:
+        if likely_same and not self.only_one(fund_id, other_fund_id):
             return []  # one person may apply to several funds of this programme
         codes = codes_of_link(reasons, duplicate=likely_same)
         if not fund_settings.flag_shared_account and SHARED_ACCOUNT in codes:
@@ -215,10 +236,13 @@ def _store_findings(
     reference_of: dict[int, str],
     check: Any,
     run: LinkageRun | None,
-    existing: dict[tuple[int, int], Link],
+    known: QuerySet[Link],
 ) -> Stored:
     """Write the links the findings make (new ones open, known ones rescored; a decided link
-    keeps its decision) and raise the flags of the open ones, in the caller's transaction."""
+    keeps its decision) and raise the flags of the open ones, in the caller's transaction.
+    ``known`` are the links the findings may already have: locked, so that a decision made
+    meanwhile is seen, or waits for this."""
+    existing = {(link.left_id, link.right_id): link for link in known.select_for_update()}
     now = timezone.now()
     new: list[Link] = []
     rescored: list[Link] = []
@@ -232,10 +256,6 @@ def _store_findings(
             (finding.left_id, left_fund, finding.right_id, right_fund),
             (finding.right_id, right_fund, finding.left_id, left_fund),
         )
-        codes = {
-            own: scope.codes(own_fund, other_fund, finding.reasons, weight)
-            for own, own_fund, _other, other_fund in sides
-        }
         link = existing.get((finding.left_id, finding.right_id))
         if link is None:
             link = Link(
@@ -249,30 +269,29 @@ def _store_findings(
             new.append(link)
         else:
             rescored.append(link)
-            if run is not None:
-                link.run = run
         link.reasons = finding.reasons
-        link.match_weight = weight
-        link.match_probability = finding.scored.match_probability if finding.scored else None
-        link.evidence = (
-            [
+        if finding.scored is not None:  # else the score it had (of a check that scored it)
+            link.match_weight = finding.scored.match_weight
+            link.match_probability = finding.scored.match_probability
+            link.evidence = [
                 {"field": e.field, "level": e.level, "weight": round(e.weight, 3)}
                 for e in finding.scored.evidence
             ]
-            if finding.scored
-            else []
-        )
+        codes = {
+            own: scope.codes(own_fund, other_fund, finding.reasons, link.match_weight)
+            for own, own_fund, _other, other_fund in sides
+        }
         link.flagged = link.flagged or any(codes.values())
         link.scored_at = now
         if link.status != Link.Status.OPEN:
             continue
         for own, own_fund, other, _other_fund in sides:
-            note = reference_of[other] + (f" · {weight:.1f}" if weight is not None else "")
-            to_flag.extend((own, own_fund, code, note) for code in codes[own])
-    Link.objects.bulk_create(new, batch_size=SLICE)
+            to_flag.extend((own, own_fund, code, reference_of[other]) for code in codes[own])
+    # A check of another application may have written one of these meanwhile: it stays.
+    Link.objects.bulk_create(new, batch_size=SLICE, ignore_conflicts=True)
     Link.objects.bulk_update(
         rescored,
-        ["reasons", "match_weight", "match_probability", "evidence", "flagged", "scored_at", "run"],
+        ["reasons", "match_weight", "match_probability", "evidence", "flagged", "scored_at"],
         batch_size=SLICE,
     )
     raised = 0
@@ -281,19 +300,34 @@ def _store_findings(
     return Stored(links_created=len(new), flags_raised=raised)
 
 
+def _without(record: ApplicantRecord, crowded: frozenset[str]) -> ApplicantRecord:
+    """The record with its crowded identifiers blank, as the full check compares it."""
+    blanks: dict[str, Any] = dict.fromkeys(crowded, "")
+    return dataclasses.replace(record, **blanks)
+
+
 def check_application(application_id: int) -> Stored:
     """Compare a new application with the others of its fund and programme that share one of
     its identifiers or its date of birth; link, score and flag what is found (the worker,
-    after the submission). Running it again finds the same links and raises nothing twice."""
+    after the submission). An identifier shared by too many applications is left out, as the
+    full check leaves it out. Running it again finds the same links and raises nothing twice."""
     application = application_selectors.application_by_id(application_id)
     scope = scope_of(application.fund)
-    record = record_of(
-        application_selectors.identities_in_funds([application.fund_id]).get(pk=application_id)
+    crowded = frozenset(
+        application_selectors.crowded_identifiers(
+            application, scope.fund_ids, more_than=exact.MAX_GROUP
+        )
+    )
+    record = _without(
+        record_of(
+            application_selectors.identities_in_funds([application.fund_id]).get(pk=application_id)
+        ),
+        crowded,
     )
     candidates = [
-        record_of(row)
+        _without(record_of(row), crowded)
         for row in application_selectors.identity_candidates(
-            application, scope.fund_ids, limit=CANDIDATES
+            application, scope.fund_ids, limit=CANDIDATES, leaving_out=crowded
         )
     ]
     scored = {
@@ -326,29 +360,27 @@ def check_application(application_id: int) -> Stored:
             reference_of=reference_of,
             check=application,
             run=None,
-            existing={
-                (link.left_id, link.right_id): link
-                for link in Link.objects.filter(Q(left=application) | Q(right=application))
-            },
+            known=Link.objects.filter(Q(left=application) | Q(right=application)),
         )
-        origin_flags = _flag_origin_burst(application, scope)
+        origin_flags = _flag_origin_burst(application, scope.settings[application.fund_id])
     return Stored(stored.links_created, stored.flags_raised + origin_flags)
 
 
-def _flag_origin_burst(application: Application, scope: Scope) -> int:
-    """Flag the applications sent from the application's origin within the fund's window
-    when there are as many as its settings call a burst (a script, or a desk filling in
-    applications for others)."""
-    fund_settings = scope.settings[application.fund_id]
+def _flag_origin_burst(application: Application, fund_settings: IntegritySettings) -> int:
+    """Flag the fund's applications sent from the application's origin within the fund's
+    window when there are as many as its settings call a burst (a script, or a desk filling
+    in applications for others). The note names the first of them."""
     since = application.submitted_at - dt.timedelta(minutes=fund_settings.origin_window_minutes)
-    burst = application_selectors.references_from_origin(application, scope.fund_ids, since=since)
+    burst = application_selectors.references_from_origin(
+        application, [application.fund_id], since=since, limit=MAX_BURST
+    )
     if len(burst) < fund_settings.origin_burst:
         return 0
-    others = application_selectors.applications_by_ids([pk for pk, _reference in burst])
-    note = ", ".join(reference for _pk, reference in burst)
+    named = [reference for _pk, reference in burst[:NAMED_IN_BURST]]
+    note = ", ".join(named) + (" …" if len(burst) > len(named) else "")
     return len(
         flags.raise_platform_flags(
-            [(pk, others[pk].fund_id, SHARED_ORIGIN, note) for pk, _reference in burst],
+            [(pk, application.fund_id, SHARED_ORIGIN, note) for pk, _reference in burst],
             check=application,
         )
     )
@@ -359,20 +391,40 @@ def _flag_origin_burst(application: Application, scope: Scope) -> int:
 
 def request_linkage_run(*, actor: Any, fund: Fund) -> LinkageRun:
     """Queue a full duplicate check of the fund (with the other funds of its programme) for
-    the worker; one at a time per fund."""
+    the worker; one at a time per fund. A check running for longer than STALE_AFTER is one
+    whose worker died: it is recorded as failed, and a new one may start."""
     from entraide.integrity.tasks import run_linkage
 
     with transaction.atomic(durable=True):
         require(actor, fund, Capability.DECIDE)
         fund_selectors.lock_fund(fund.pk)
+        now = timezone.now()
+        for stale in LinkageRun.objects.filter(
+            fund=fund, status=LinkageRun.Status.RUNNING, started_at__lt=now - STALE_AFTER
+        ):
+            _record_failure(stale, _("The worker stopped before the check finished."))
         if LinkageRun.objects.filter(
             fund=fund, status__in=[LinkageRun.Status.QUEUED, LinkageRun.Status.RUNNING]
         ).exists():
             raise CheckAlreadyQueued()
-        run = LinkageRun.objects.create(fund=fund, requested_by=actor, requested_at=timezone.now())
+        run = LinkageRun.objects.create(fund=fund, requested_by=actor, requested_at=now)
         enqueue_with_transaction(run_linkage, run.pk)
         audit.record(actor=actor, action="integrity.check_requested", obj=run, fund_id=fund.pk)
     return run
+
+
+def _record_failure(run: LinkageRun, error: str) -> None:
+    run.status = LinkageRun.Status.FAILED
+    run.finished_at = timezone.now()
+    run.error = error[:2000]
+    run.save(update_fields=["status", "finished_at", "error"])
+    audit.record(
+        actor=None,
+        action="integrity.check_failed",
+        obj=run,
+        changes={"error": run.error},
+        fund_id=run.fund_id,
+    )
 
 
 def perform_linkage_run(run_id: int) -> LinkageRun:
@@ -390,10 +442,8 @@ def perform_linkage_run(run_id: int) -> LinkageRun:
         _run(run)
     except Exception as error:  # kept on the run for its page; the worker logs it too
         logger.exception("duplicate check %s failed", run.pk)
-        LinkageRun.objects.filter(pk=run.pk).update(
-            status=LinkageRun.Status.FAILED, finished_at=timezone.now(), error=str(error)[:2000]
-        )
-        run.refresh_from_db()
+        with transaction.atomic():
+            _record_failure(run, str(error) or type(error).__name__)
     return run
 
 
@@ -401,39 +451,35 @@ def _run(run: LinkageRun) -> None:
     scope = scope_of(run.fund)
     rows = list(application_selectors.identities_in_funds(scope.fund_ids))
     records = exact.records_frame([record_of(row) for row in rows])
-    model = linkage.train_model(records)
-    pairs = linkage.predict(records, model, min_weight=scope.listed_threshold)
-    scored = {(pair.left_id, pair.right_id): pair for pair in pairs}
     shared = {
         (left, right): list(reasons)
         for left, right, reasons in exact.exact_links(records).iter_rows()
     }
+    model = linkage.train_model(records)
+    pairs = linkage.predict(
+        records, model, min_weight=scope.listed_threshold, also=list(shared.keys())
+    )
+    scored = {(pair.left_id, pair.right_id): pair for pair in pairs}
     findings = [
         Finding(left, right, shared.get((left, right), []), scored.get((left, right)))
         for left, right in sorted(scored.keys() | shared.keys())
     ]
+    groups = linkage.clusters(pairs, min_weight=scope.duplicate_threshold)
     crowded = [
         {"key": key, "size": size, "applications": ids[:50]}
         for key, _value, size, ids in exact.crowded_values(records).iter_rows()
     ]
     fund_of = dict(application_selectors.funds_of_applications(scope.fund_ids))
     with transaction.atomic(durable=True):
-        involved = sorted(
-            {pk for finding in findings for pk in (finding.left_id, finding.right_id)}
-        )
-        reference_of = application_selectors.references_by_id(involved)
-        existing = {
-            (link.left_id, link.right_id): link
-            for link in Link.objects.filter(left_fund_id__in=scope.fund_ids)
-        }
+        involved = sorted({pk for f in findings for pk in (f.left_id, f.right_id)})
         stored = _store_findings(
             findings,
             scope=scope,
             fund_of=fund_of,
-            reference_of=reference_of,
+            reference_of=application_selectors.references_by_id(involved),
             check=run,
             run=run,
-            existing=existing,
+            known=Link.objects.filter(left_fund_id__in=scope.fund_ids),
         )
         run.status = LinkageRun.Status.DONE
         run.finished_at = timezone.now()
@@ -444,6 +490,12 @@ def _run(run: LinkageRun) -> None:
         run.links_created = stored.links_created
         run.flags_raised = stored.flags_raised
         run.crowded = crowded
+        run.group_count = len(groups)
+        run.groups = [
+            sorted(group)
+            for group in sorted(groups, key=lambda group: (-len(group), min(group)))
+            if len(group) > 2
+        ][:MAX_GROUPS_KEPT]
         run.save()
         audit.record(
             actor=None,
@@ -454,6 +506,7 @@ def _run(run: LinkageRun) -> None:
                 "pairs": run.pairs,
                 "links_created": run.links_created,
                 "flags_raised": run.flags_raised,
+                "groups": run.group_count,
                 "trained": run.trained,
             },
             fund_id=run.fund_id,
@@ -466,62 +519,78 @@ def _run(run: LinkageRun) -> None:
 def decide_link(*, actor: Any, link: Link, same_person: bool, note: str = "") -> Link:
     """A reviewer of either fund says whether the two applications are one person. Same
     person: they become one :class:`Person` (with the other applications already confirmed
-    as theirs), and where only one may be granted, each still undecided application is
-    flagged to decide only one. Different people: say why. The link's flags close on each
-    application that has no other open link flagged. Audited."""
+    as theirs, and the open links between them confirmed too), and where only one may be
+    granted, each still undecided application is flagged to decide only one. Different
+    people: say why (refused for two applications already confirmed as one person). A link's
+    flags close on each application that has no other open link flagged. Audited in each
+    fund of the link."""
     note = note.strip()
     if not same_person and not note:
         raise ValidationFailed(_("Say why these are different people."), field="note")
     with transaction.atomic(durable=True):
+        # The applications first, in one order: two decisions about one of them (or a check
+        # raising its flags) wait for each other, and see what the other did.
+        application_selectors.lock_applications(
+            application_selectors.ids_in([link.left_id, link.right_id])
+        )
         link = (
             Link.objects.select_for_update(of=("self",))
             .select_related("left", "right", "left_fund", "right_fund")
             .get(pk=link.pk)
         )
-        deciding_funds = [
-            fund
+        if not any(
+            Capability.DECIDE in capabilities(actor, fund)
             for fund in (link.left_fund, link.right_fund)
-            if Capability.DECIDE in capabilities(actor, fund)
-        ]
-        if not deciding_funds:
+        ):
             raise PermissionDenied()
         if link.status != Link.Status.OPEN:
             raise InvalidTransition(_("This link has already been decided."))
+        if not same_person and _one_person(link.left_id, link.right_id):
+            raise InvalidTransition(_("These applications were already confirmed as one person's."))
+        now = timezone.now()
+        decided = [link]
+        person = None
+        if same_person:
+            person, merged = _merge(link, now)
+            decided += _confirm_within(person, actor=actor, note=note, now=now, exclude=link)
         link.status = Link.Status.CONFIRMED if same_person else Link.Status.DISMISSED
         link.decided_by = actor
-        link.decided_at = timezone.now()
+        link.decided_at = now
         link.decision_note = note
         link.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        audit.record(
-            actor=actor,
-            action="integrity.link_confirmed" if same_person else "integrity.link_dismissed",
-            obj=link,
-            changes={"left": link.left.reference, "right": link.right.reference, "note": note},
-            fund_id=link.left_fund_id,
-        )
-        for own, other in ((link.left, link.right), (link.right, link.left)):
-            if Link.objects.filter(
-                Q(left=own) | Q(right=own), status=Link.Status.OPEN, flagged=True
-            ).exists():
-                continue
-            resolution = (
-                _("Same person as %(reference)s.")
-                if same_person
-                else _("Not the same person as %(reference)s: %(note)s")
-            ) % {"reference": other.reference, "note": note}
-            for code in LINK_CODES:
-                flags.resolve_platform_flags(
-                    actor=actor, application_ids=[own.pk], code=code, resolution=resolution
-                )
+        changes: dict[str, Any] = {
+            "left": link.left.reference,
+            "right": link.right.reference,
+            "note": note,
+        }
+        if person is not None:
+            changes |= {"person": person.pk, "people_merged": merged}
+            changes["also_confirmed"] = [other.pk for other in decided[1:]]
+        for fund_id in sorted({link.left_fund_id, link.right_fund_id}):
+            audit.record(
+                actor=actor,
+                action="integrity.link_confirmed" if same_person else "integrity.link_dismissed",
+                obj=link,
+                changes=changes,
+                fund_id=fund_id,
+            )
+        _close_flags(decided, actor=actor, same_person=same_person, note=note)
         if same_person:
-            _merge(link)
             _flag_decide_only_one(link)
     return link
 
 
-def _merge(link: Link) -> Person:
-    """The two applications become one person's, with those already confirmed as either's."""
-    now = timezone.now()
+def _one_person(*application_ids: int) -> bool:
+    return PersonRecord.objects.filter(application_id__in=application_ids).values(
+        "person_id"
+    ).distinct().count() == 1 and PersonRecord.objects.filter(
+        application_id__in=application_ids
+    ).count() == len(application_ids)
+
+
+def _merge(link: Link, now: dt.datetime) -> tuple[Person, list[int]]:
+    """The two applications become one person's, with those already confirmed as either's;
+    the people merged into it (when each was someone already) are returned."""
     ids = [link.left_id, link.right_id]
     known = list(PersonRecord.objects.select_for_update().filter(application_id__in=ids))
     person_ids = sorted({record.person_id for record in known})
@@ -538,20 +607,67 @@ def _merge(link: Link) -> Person:
         for pk in ids
         if pk not in placed
     )
-    return person
+    return person, person_ids[1:]
+
+
+def _confirm_within(
+    person: Person, *, actor: Any, note: str, now: dt.datetime, exclude: Link
+) -> list[Link]:
+    """The open links between applications of the person, confirmed with the link that made
+    them one (a reviewer cannot then say two of them are different people)."""
+    ids = person.records.values("application_id")
+    within = list(
+        Link.objects.select_for_update()
+        .filter(left_id__in=ids, right_id__in=ids, status=Link.Status.OPEN)
+        .exclude(pk=exclude.pk)
+        .select_related("left", "right")
+    )
+    for other in within:
+        other.status = Link.Status.CONFIRMED
+        other.decided_by = actor
+        other.decided_at = now
+        other.decision_note = note
+    Link.objects.bulk_update(within, ["status", "decided_by", "decided_at", "decision_note"])
+    return within
+
+
+def _close_flags(decided: list[Link], *, actor: Any, same_person: bool, note: str) -> None:
+    """Close the link flags of each application of the decided links that has no other open
+    link flagged, saying which decision closed them."""
+    sides = [
+        side for link in decided for side in ((link.left, link.right), (link.right, link.left))
+    ]
+    still_open = {
+        pk
+        for pair in Link.objects.filter(
+            Q(left_id__in=[own.pk for own, _other in sides])
+            | Q(right_id__in=[own.pk for own, _other in sides]),
+            status=Link.Status.OPEN,
+            flagged=True,
+        ).values_list("left_id", "right_id")
+        for pk in pair
+    }
+    for own, other in sides:
+        if own.pk in still_open:
+            continue
+        resolution = (
+            _("Same person as %(reference)s.")
+            if same_person
+            else _("Not the same person as %(reference)s: %(note)s")
+        ) % {"reference": other.reference, "note": note}
+        for code in LINK_CODES:
+            flags.resolve_platform_flags(
+                actor=actor, application_ids=[own.pk], code=code, resolution=resolution
+            )
 
 
 def _flag_decide_only_one(link: Link) -> None:
+    """Each undecided application of the confirmed pair that may not be granted beside the
+    other is flagged to decide only one."""
     scope = scope_of(link.left_fund)
-    only_one = link.left_fund_id == link.right_fund_id or (
-        link.left_fund_id in scope.one_per_programme
-        and link.right_fund_id in scope.one_per_programme
-    )
-    if not only_one:
-        return
     pending = [
         (own.pk, own.fund_id, SAME_PERSON, other.reference)
         for own, other in ((link.left, link.right), (link.right, link.left))
-        if own.status in DECIDABLE_STATUSES
+        if own.status in DECIDABLE_STATUSES and scope.only_one(own.fund_id, other.fund_id)
     ]
     flags.raise_platform_flags(pending, check=link)

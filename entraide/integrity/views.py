@@ -120,6 +120,7 @@ def integrity_run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
             "run": run,
             "page": page,
             "crowded": selectors.crowded(list(page)),
+            "groups": selectors.groups(run),
             "in_progress": run.status in (LinkageRun.Status.QUEUED, LinkageRun.Status.RUNNING),
         },
     )
@@ -174,7 +175,7 @@ def integrity_link(request: HttpRequest, slug: str, link_id: int) -> HttpRespons
     viewable = {
         fund_id for fund_id, caps in granted.items() if Capability.VIEW_APPLICATIONS in caps
     }
-    people = selectors.people_of([link.left_id, link.right_id])
+    people = selectors.people_of([link.left_id, link.right_id], viewable)
     return _render(
         request,
         "integrity/link.html",
@@ -188,7 +189,7 @@ def integrity_link(request: HttpRequest, slug: str, link_id: int) -> HttpRespons
                 link.right.reference, link.right_fund, link.right_fund_id in viewable
             ),
             "reasons": selectors.reason_labels(link.reasons),
-            "comparisons": selectors.comparisons(link),
+            "comparisons": selectors.comparisons(link, viewable),
             "neighbours": selectors.neighbours(link, fund, viewable),
             "left_person": people.get(link.left_id, []),
             "right_person": people.get(link.right_id, []),
@@ -207,7 +208,7 @@ def integrity_settings(request: HttpRequest, slug: str) -> HttpResponse:
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.MANAGE_FUND)
     current = services.settings_of(fund)
     form = IntegritySettingsForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={name: getattr(current, name) for name in services.SETTINGS_FIELDS},
     )
     if request.method == "POST" and form.is_valid():

@@ -6,7 +6,7 @@ theirs with their own code. A flag stays open until someone who decides resolves
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -114,8 +114,8 @@ def raise_flag(*, actor: Any, application: Application, code: str, note: str) ->
 def raise_platform_flags(flags: Sequence[tuple[int, int, str, str]], *, check: Model) -> list[Flag]:
     """Raise many of the platform's flags at once, in the caller's transaction:
     ``(application_id, fund_id, code, note)``, skipping those already open with the same code.
-    One audit event on the ``check`` that raised them (a full duplicate check raises
-    thousands; each flag keeps its own time and code)."""
+    One audit event per fund on the ``check`` that raised them, naming the applications (a full
+    duplicate check raises thousands; each flag keeps its own time and code)."""
     if not flags:
         return []
     application_ids = sorted({application_id for application_id, _, _, _ in flags})
@@ -140,13 +140,20 @@ def raise_platform_flags(flags: Sequence[tuple[int, int, str, str]], *, check: M
                 ),
             )
     created = Flag.objects.bulk_create(new.values())
-    if created:
-        codes = Counter(flag.code for flag in created)
+    by_fund: dict[int, list[Flag]] = defaultdict(list)
+    for flag in created:
+        by_fund[flag.fund_id].append(flag)
+    for fund_id, raised in sorted(by_fund.items()):
         audit.record(
             actor=None,
             action="flag.raised_by_check",
             obj=check,
-            changes={"flags": len(created), "codes": dict(sorted(codes.items()))},
+            changes={
+                "flags": len(raised),
+                "codes": dict(sorted(Counter(flag.code for flag in raised).items())),
+                "applications": sorted({flag.application_id for flag in raised}),
+            },
+            fund_id=fund_id,
         )
     return created
 

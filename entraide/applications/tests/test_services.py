@@ -76,9 +76,15 @@ def test_identifiers_are_normalised_before_storage() -> None:
     values = submission_data()
     spaced_nir = " ".join([values.nir[:1], values.nir[1:3], values.nir[3:]])
     spaced_iban = " ".join(values.iban[i : i + 4] for i in range(0, len(values.iban), 4)).lower()
-    application = submit(data=dataclasses.replace(values, nir=spaced_nir, iban=spaced_iban))
+    application = submit(
+        data=dataclasses.replace(
+            values, nir=spaced_nir, iban=spaced_iban, email=" Camille.Martin@Example.ORG"
+        )
+    )
     assert application.application.nir == values.nir
     assert application.application.iban == values.iban
+    # One address however it is typed: the duplicate checks compare it as stored.
+    assert application.application.email == "camille.martin@example.org"
 
 
 def test_retrying_a_submission_returns_the_first_application() -> None:

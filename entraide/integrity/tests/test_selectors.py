@@ -78,8 +78,8 @@ def test_a_link_scored_by_no_model_or_an_older_one_still_reads(
     )
 
     with translation.override("en"):
-        plain = selectors.comparisons(shared_only)
-        rows = {row.label: row for row in selectors.comparisons(older)}
+        plain = selectors.comparisons(shared_only, {fund.pk})
+        rows = {row.label: row for row in selectors.comparisons(older, {fund.pk})}
 
     assert {(row.level, row.weight, row.bar) for row in plain} == {("", None, 0)}
     assert (rows["Address"].level, rows["Address"].weight, rows["Address"].bar) == (
@@ -122,12 +122,16 @@ def test_the_people_of_applications_confirmed_together(
     services.decide_link(actor=reviewer, link=second, same_person=True)
     alone = ApplicationFactory(fund=fund)
 
-    people = selectors.people_of([first.left_id, second.right_id, alone.pk])
+    people = selectors.people_of([first.left_id, second.right_id, alone.pk], {fund.pk})
 
     expected = [first.left.reference, first.right.reference, second.right.reference]
     assert [record.reference for record in people[first.left_id]] == expected
     assert people[second.right_id] == people[first.left_id]
     assert alone.pk not in people
+    assert all(record.status for record in people[first.left_id])
+    # Of a fund the reader may not view: which applications, not where they stand.
+    hidden = selectors.people_of([first.left_id], set())
+    assert [record.status for record in hidden[first.left_id]] == ["", "", ""]
 
 
 def test_crowded_values_are_named_by_what_they_are_with_their_references(
@@ -185,3 +189,44 @@ def test_the_platform_flag_counts_leave_out_reviewers_flags_and_other_funds(
     counts = review_selectors.platform_flag_counts(fund, ["shared_account", "shared_contact"])
 
     assert counts == {"shared_account": (3, 2)}
+
+
+def test_another_funds_application_shows_its_contacts_by_their_ends(
+    programme_funds: tuple[Fund, Fund],
+) -> None:
+    first, second = programme_funds
+    link = LinkFactory(
+        left__fund=first,
+        right__fund=second,
+        right__email="camille.martin@example.org",
+        right__phone="+33 6 12 34 56 78",
+        right__address_line="12 rue des Lilas",
+        right__postcode="69003",
+        right__city="Lyon",
+    )
+    with translation.override("en"):
+        shown = {row.label: row.right for row in selectors.comparisons(link, {first.pk})}
+        in_full = {
+            row.label: row.right for row in selectors.comparisons(link, {first.pk, second.pk})
+        }
+    assert (shown["E-mail"], shown["Telephone"], shown["Address"]) == (
+        "•••• .org",
+        "•••• 6 78",
+        "69003 Lyon",
+    )
+    assert shown["Name"] == in_full["Name"] == link.right.full_name
+    assert in_full["Address"] == "12 rue des Lilas, 69003 Lyon"
+    assert in_full["E-mail"] == "camille.martin@example.org"
+
+
+def test_the_link_page_lists_only_the_funds_other_links(
+    programme_funds: tuple[Fund, Fund],
+) -> None:
+    first, second = programme_funds
+    third = FundFactory(programme=first.programme)
+    link = LinkFactory(left__fund=first, right__fund=second)
+    theirs = LinkFactory(left=link.right, right__fund=third)
+    ours = LinkFactory(left=link.left, right__fund=first)
+    listed = [row.link for row in selectors.neighbours(link, first, {first.pk})]
+    assert listed == [ours]
+    assert theirs not in [row.link for row in selectors.neighbours(link, first, {first.pk})]

@@ -15,7 +15,7 @@ from entraide.core.errors import InvalidTransition, PermissionDenied, Validation
 from entraide.demo.synthetic import make_iban
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory
-from entraide.integrity import linkage, services
+from entraide.integrity import exact, linkage, services
 from entraide.integrity.models import IntegritySettings, Link, LinkageRun, PersonRecord
 from entraide.integrity.signals import (
     POSSIBLE_DUPLICATE,
@@ -133,6 +133,27 @@ def _programme_funds(one_per_programme: bool) -> tuple[Fund, Fund]:
     return funds
 
 
+def test_only_the_fund_allowing_one_per_person_in_the_programme_decides_only_one() -> None:
+    strict, lenient = _programme_funds(one_per_programme=False)
+    RuleSetVersionFactory(
+        rule_set__fund=strict,
+        source=rules_with(**{"currency: EUR": "currency: EUR\none_per_person: programme"}),
+    )
+    first = stranger(lenient)
+    again = second_application(first, fund=strict)
+    services.check_application(again.pk)
+    assert open_codes(again) == {POSSIBLE_DUPLICATE}
+    assert open_codes(first) == set()
+    services.decide_link(
+        actor=member_of(strict, FundRole.Role.REVIEWER),
+        link=link_between(first, again),
+        same_person=True,
+    )
+    # The strict fund's application waits for a decision on only one; the other may be granted.
+    assert open_codes(again) == {SAME_PERSON}
+    assert open_codes(first) == set()
+
+
 @pytest.mark.parametrize("one_per_programme", [True, False])
 def test_across_the_funds_of_a_programme(one_per_programme: bool) -> None:
     first_fund, second_fund = _programme_funds(one_per_programme)
@@ -147,6 +168,22 @@ def test_across_the_funds_of_a_programme(one_per_programme: bool) -> None:
     assert open_codes(again) == ({POSSIBLE_DUPLICATE} if one_per_programme else set())
     # Funds outside the programme are not compared.
     assert not Link.objects.filter(left=unrelated).exists()
+
+
+def test_an_identifier_shared_by_too_many_links_no_pair(fund: Fund) -> None:
+    placeholder = "+33 6 00 00 00 00"
+    crowd = [stranger(fund, phone=placeholder) for _ in range(exact.MAX_GROUP + 1)]
+    services.check_application(crowd[-1].pk)
+    # One crowded value (the full check lists it), not 50 links and 51 flags.
+    assert not Link.objects.exists()
+    assert not Flag.objects.exists()
+    # A real duplicate among them is still found, by the rest.
+    again = second_application(crowd[0], phone=placeholder)
+    services.check_application(again.pk)
+    (link,) = Link.objects.all()
+    assert (link.left_id, link.right_id) == (crowd[0].pk, again.pk)
+    assert link.reasons == ["iban"]
+    assert next(e for e in link.evidence if e["field"] == "phone")["level"] == linkage.MISSING
 
 
 def test_several_applications_from_one_place_within_minutes(fund: Fund) -> None:
@@ -256,6 +293,59 @@ def test_confirming_makes_one_person_and_asks_to_decide_only_one(
     assert AuditEvent.objects.filter(action="integrity.link_confirmed").count() == 2
 
 
+def test_confirming_closes_the_open_pairs_within_the_person(fund: Fund, reviewer: User) -> None:
+    first = stranger(fund)
+    again = second_application(first)
+    third = second_application(first, first_name=first.first_name + "e")
+    for application in (again, third):
+        services.check_application(application.pk)
+    services.decide_link(actor=reviewer, link=link_between(first, again), same_person=True)
+    services.decide_link(actor=reviewer, link=link_between(again, third), same_person=True)
+    # first–third is one person's too: confirmed with the decision that made it so.
+    closing = link_between(first, third)
+    assert (closing.status, closing.decided_by) == (Link.Status.CONFIRMED, reviewer)
+    assert open_codes(third) == {SAME_PERSON}
+    event = AuditEvent.objects.filter(action="integrity.link_confirmed").latest("sequence")
+    assert event.changes["also_confirmed"] == [closing.pk]
+
+
+def test_two_applications_of_one_person_cannot_be_different_people(
+    fund: Fund, reviewer: User
+) -> None:
+    first = stranger(fund)
+    again = second_application(first)
+    third = second_application(first, first_name=first.first_name + "e")
+    for application in (again, third):
+        services.check_application(application.pk)
+    services.decide_link(actor=reviewer, link=link_between(first, again), same_person=True)
+    services.decide_link(actor=reviewer, link=link_between(first, third), same_person=True)
+    assert link_between(again, third).status == Link.Status.CONFIRMED
+    with pytest.raises(InvalidTransition):
+        services.decide_link(
+            actor=reviewer, link=link_between(again, third), same_person=False, note="Non"
+        )
+
+
+def test_a_decision_across_funds_is_in_both_funds_audit() -> None:
+    first_fund, second_fund = _programme_funds(one_per_programme=True)
+    first = stranger(first_fund)
+    again = second_application(first, fund=second_fund)
+    services.check_application(again.pk)
+    services.decide_link(
+        actor=member_of(second_fund, FundRole.Role.REVIEWER),
+        link=link_between(first, again),
+        same_person=False,
+        note="Homonymes",
+    )
+    events = AuditEvent.objects.filter(action="integrity.link_dismissed")
+    assert set(events.values_list("fund_id", flat=True)) == {first_fund.pk, second_fund.pk}
+    raised = AuditEvent.objects.filter(action="flag.raised_by_check")
+    assert {event.fund_id: event.changes["applications"] for event in raised} == {
+        first_fund.pk: [first.pk],
+        second_fund.pk: [again.pk],
+    }
+
+
 def test_confirming_two_people_merges_them(fund: Fund, reviewer: User) -> None:
     first = stranger(fund)
     again = second_application(first)
@@ -283,11 +373,12 @@ def test_saving_settings(fund: Fund) -> None:
         "origin_window_minutes": 15,
         "origin_burst": 4,
     }
-    with pytest.raises(ValidationFailed) as refused:
-        services.save_integrity_settings(
-            actor=admin, fund=fund, values=values | {"listed_threshold": Decimal("13")}
-        )
-    assert refused.value.field == "listed_threshold"
+    for listed in ("13", "-1"):
+        with pytest.raises(ValidationFailed) as refused:
+            services.save_integrity_settings(
+                actor=admin, fund=fund, values=values | {"listed_threshold": Decimal(listed)}
+            )
+        assert refused.value.field == "listed_threshold"
     with pytest.raises(PermissionDenied):
         services.save_integrity_settings(
             actor=member_of(fund, FundRole.Role.REVIEWER), fund=fund, values=values
@@ -325,7 +416,13 @@ def test_a_full_check_links_flags_and_keeps_decisions(
     again_run.refresh_from_db()
     assert (again_run.links_created, again_run.flags_raised) == (0, 0)
     assert link_between(strangers[1], partner).status == Link.Status.DISMISSED
-    assert link_between(strangers[0], again).run == again_run
+    # Found by the first check, rescored by the second.
+    assert link_between(strangers[0], again).run == run
+    # A pair below the listing threshold that shares an account keeps its score and evidence.
+    couple = link_between(strangers[1], partner)
+    assert couple.match_weight is not None
+    assert couple.match_weight < linkage.DEFAULT_THRESHOLD
+    assert {item["field"] for item in couple.evidence} == set(linkage.FIELDS)
 
 
 def test_one_full_check_at_a_time(fund: Fund, reviewer: User) -> None:
@@ -334,6 +431,23 @@ def test_one_full_check_at_a_time(fund: Fund, reviewer: User) -> None:
         services.request_linkage_run(actor=reviewer, fund=fund)
     with pytest.raises(PermissionDenied):
         services.request_linkage_run(actor=member_of(fund, FundRole.Role.FINANCE), fund=fund)
+
+
+def test_a_check_whose_worker_died_gives_way(fund: Fund, reviewer: User) -> None:
+    run = services.request_linkage_run(actor=reviewer, fund=fund)
+    LinkageRun.objects.filter(pk=run.pk).update(
+        status=LinkageRun.Status.RUNNING, started_at=timezone.now() - dt.timedelta(minutes=30)
+    )
+    with pytest.raises(services.CheckAlreadyQueued):
+        services.request_linkage_run(actor=reviewer, fund=fund)
+    LinkageRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - services.STALE_AFTER - dt.timedelta(minutes=1)
+    )
+    services.request_linkage_run(actor=reviewer, fund=fund)
+    run.refresh_from_db()
+    assert run.status == LinkageRun.Status.FAILED
+    assert run.error
+    assert AuditEvent.objects.filter(action="integrity.check_failed").count() == 1
 
 
 def test_a_failed_full_check_keeps_its_error(

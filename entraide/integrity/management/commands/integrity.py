@@ -47,7 +47,7 @@ class Command(BaseCommand):
         actor = User.objects.filter(email__iexact=email, is_active=True).first()
         if actor is None:
             raise CommandError(f"no active account with the e-mail address {email}")
-        # The worker may take it first: it then runs once, and this prints its outcome.
+        # The worker may take it first: it then runs there once, and this says it is running.
         run = services.perform_linkage_run(services.request_linkage_run(actor=actor, fund=fund).pk)
         self.stdout.write(
             json.dumps(
