@@ -379,7 +379,9 @@ def train_model(records: pl.DataFrame) -> dict[str, Any]:
     MIN_TRAINING_RECORDS records, :data:`DEFAULT_MODEL` unchanged."""
     from splink import DuckDBAPI, block_on
 
-    frame = _splink_input(records)
+    # Crowded values out, as predict() leaves them: counted, one placeholder telephone on a
+    # tenth of the records would make a shared telephone look common between strangers.
+    frame = _without_crowded_values(_splink_input(records))
     if frame.height < MIN_TRAINING_RECORDS:
         return copy.deepcopy(DEFAULT_MODEL)
     top_u = {field: _equality_u(frame, columns) for field, columns in _EQUAL_COLUMNS.items()}
