@@ -472,20 +472,23 @@ def identity_candidates(
     limit: int,
     leaving_out: Collection[str] = (),
 ) -> QuerySet[Application, tuple[Any, ...]]:
-    """The identities of other applications of these funds that share the application's NIR,
-    IBAN, e-mail address, telephone (those ``leaving_out`` excepted) or date of birth: each
-    lookup reads an index, and the ``limit`` most recent are enough to compare (a date of
-    birth is shared by many)."""
-    shared = Q(birth_date=application.birth_date)
-    for name in SHARED_IDENTIFIERS:
-        value = getattr(application, name)
-        if value and name not in leaving_out:
-            shared |= Q(**{name: value})
+    """The identities of the ``limit`` most recent other applications of these funds that share
+    the application's NIR, IBAN, e-mail address, telephone (those ``leaving_out`` excepted) or
+    date of birth. One lookup per identifier, each reading its index (an OR of them makes
+    SQLite read the whole fund), then their identities."""
+    lookups = [Q(birth_date=application.birth_date)] + [
+        Q(**{name: getattr(application, name)})
+        for name in SHARED_IDENTIFIERS
+        if getattr(application, name) and name not in leaving_out
+    ]
+    others = Application.objects.filter(fund_id__in=fund_ids).exclude(pk=application.pk)
+    ids: set[int] = set()
+    for lookup in lookups:
+        ids.update(others.filter(lookup).order_by("-pk").values_list("pk", flat=True)[:limit])
     return (
-        Application.objects.filter(shared, fund_id__in=fund_ids)
-        .exclude(pk=application.pk)
+        Application.objects.filter(pk__in=sorted(ids, reverse=True)[:limit])
         .order_by("-pk")
-        .values_list(*IDENTITY_FIELDS)[:limit]
+        .values_list(*IDENTITY_FIELDS)
     )
 
 

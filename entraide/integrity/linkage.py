@@ -477,36 +477,43 @@ def predict(
     model: Mapping[str, Any],
     *,
     min_weight: float,
-    also: Sequence[tuple[int, int]] = (),
+    every_shared_identifier: bool = False,
 ) -> list[ScoredPair]:
     """Every pair of ``records`` (a records_frame, or prepared) that blocking brings together and
-    whose match weight is at least ``min_weight``, and the pairs ``also`` asked for (lower id
-    first: those that share an identifier, whatever their weight), by left_id then right_id."""
+    whose match weight is at least ``min_weight``, and with ``every_shared_identifier`` every
+    pair that shares a NIR, IBAN, e-mail or telephone whatever its weight (what an exact link
+    shows with its score), by left_id then right_id."""
     from splink import DuckDBAPI
 
     frame = _without_crowded_values(_splink_input(records))
     db_api = DuckDBAPI()
     try:
-        linker = _linker(db_api, frame, model)
-        predictions = linker.inference.predict(
-            threshold_match_weight=None if also else min_weight, warning_mode="never"
-        )
-        relation = predictions.as_duckdbpyrelation()
-        if also:
-            # Filtered in DuckDB: every pair blocking made is there, millions at 300,000.
-            asked = pl.DataFrame(
-                also, schema={"asked_l": pl.Int64, "asked_r": pl.Int64}, orient="row"
+        rows = _predictions(db_api, frame, model, min_weight)
+        if every_shared_identifier:
+            # A second, small pass blocked on the identifiers alone: with no threshold on the
+            # first, the millions of pairs born on one day would all be scored and kept.
+            shared = _predictions(
+                db_api,
+                frame,
+                {**model, "blocking_rules_to_generate_predictions": _IDENTIFIER_BLOCKING},
+                None,
             )
-            db_api.duckdb_con.register("asked_pairs", asked.to_arrow())
-            relation = relation.join(
-                db_api.duckdb_con.table("asked_pairs"),
-                "unique_id_l = asked_l AND unique_id_r = asked_r",
-                how="left",
-            ).filter(f"match_weight >= {float(min_weight)!r} OR asked_l IS NOT NULL")
-        rows = relation.pl()
+            rows = pl.concat([rows, shared]).unique(["unique_id_l", "unique_id_r"])
     finally:
         db_api.duckdb_con.close()
     return _scored(rows.sort("unique_id_l", "unique_id_r"))
+
+
+# The pairs that share an identifier (exact.KEYS).
+_IDENTIFIER_BLOCKING = [f"l.{column} = r.{column}" for column in ("nir", "iban", "email", "phone")]
+
+
+def _predictions(
+    db_api: DuckDBAPI, frame: pl.DataFrame, model: Mapping[str, Any], min_weight: float | None
+) -> pl.DataFrame:
+    linker = _linker(db_api, frame, model)
+    predictions = linker.inference.predict(threshold_match_weight=min_weight, warning_mode="never")
+    return predictions.as_duckdbpyrelation().pl()
 
 
 def clusters(pairs: Sequence[ScoredPair], *, min_weight: float) -> list[frozenset[int]]:

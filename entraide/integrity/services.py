@@ -194,10 +194,13 @@ def scope_of(fund: Fund) -> Scope:
     )
 
 
-def current_model(fund: Fund) -> dict[str, Any]:
-    """The model of the fund's last full check, else the platform's default."""
+def current_model(scope: Scope) -> dict[str, Any]:
+    """The model of the last full check of one of the scope's funds (each covers them all),
+    else the platform's default."""
     run = (
-        LinkageRun.objects.filter(fund=fund, status=LinkageRun.Status.DONE, trained=True)
+        LinkageRun.objects.filter(
+            fund_id__in=scope.fund_ids, status=LinkageRun.Status.DONE, trained=True
+        )
         .order_by("-finished_at", "-pk")
         .only("model")
         .first()
@@ -332,7 +335,7 @@ def check_application(application_id: int) -> Stored:
     ]
     scored = {
         (pair.left_id, pair.right_id): pair
-        for pair in linkage.score_pairs(current_model(application.fund), record, candidates)
+        for pair in linkage.score_pairs(current_model(scope), record, candidates)
     }
     findings = []
     for candidate in candidates:
@@ -457,7 +460,7 @@ def _run(run: LinkageRun) -> None:
     }
     model = linkage.train_model(records)
     pairs = linkage.predict(
-        records, model, min_weight=scope.listed_threshold, also=list(shared.keys())
+        records, model, min_weight=scope.listed_threshold, every_shared_identifier=True
     )
     scored = {(pair.left_id, pair.right_id): pair for pair in pairs}
     findings = [

@@ -447,3 +447,22 @@ def test_a_value_shared_by_too_many_records_links_no_pair():
     pairs = predict(records_frame(people), DEFAULT_MODEL, min_weight=EVERYTHING)
     assert [(pair.left_id, pair.right_id) for pair in pairs] == [(1, 2)]
     assert evidence_of(pairs[0], "phone").level == MISSING
+
+
+def test_every_shared_identifier_keeps_the_pairs_below_the_threshold():
+    holder = applicant(1)
+    partner = dataclasses.replace(
+        disguised(holder, "Marc", "Lefèvre"),
+        birth_date=dt.date(1979, 6, 30),
+        iban=holder.iban,
+        address_line="3 place du Marché",
+        postcode="13001",
+    )
+    frame = records_frame([holder, partner])
+    assert predict(frame, DEFAULT_MODEL, min_weight=DEFAULT_THRESHOLD) == []
+    (pair,) = predict(
+        frame, DEFAULT_MODEL, min_weight=DEFAULT_THRESHOLD, every_shared_identifier=True
+    )
+    assert pair.match_weight < DEFAULT_THRESHOLD
+    assert evidence_of(pair, "iban").weight > 0
+    assert pair == score_pairs(DEFAULT_MODEL, partner, [holder])[0]
