@@ -69,6 +69,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.memory import memory_mib, reset_peak_memory  # noqa: E402 (after the path)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "entraide.settings")
 
 # What this benchmark checks, at its default size.
@@ -82,22 +85,6 @@ def timed(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[floa
     started = time.perf_counter()
     result = function(*args, **kwargs)
     return time.perf_counter() - started, result
-
-
-def memory_mib(field: str) -> float:
-    """VmRSS or VmHWM of this process, in MiB."""
-    status = Path("/proc/self/status").read_text(encoding="ascii")
-    line = next(line for line in status.splitlines() if line.startswith(f"{field}:"))
-    return int(line.split()[1]) / 1024  # kB
-
-
-def reset_peak_memory() -> bool:
-    """Start VmHWM again from the current resident set (Linux ≥ 4.0)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
-    except OSError:
-        return False
-    return True
 
 
 def candidates_of(frame: pl.DataFrame, record_ids: Sequence[int], cap: int) -> dict[int, list[int]]:

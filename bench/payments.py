@@ -47,6 +47,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.memory import memory_mib, reset_peak_memory  # noqa: E402 (after the path)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "entraide.settings")
 
 TARGET_SECONDS = 5.0
@@ -202,22 +205,6 @@ def write_with_sepaxml(header: Any, transfers: Sequence[Any], file_format: str) 
 
 
 # -- measuring --------------------------------------------------------------------------------
-
-
-def memory_mib(field: str) -> float:
-    """VmRSS or VmHWM of this process, in MiB."""
-    status = Path("/proc/self/status").read_text(encoding="ascii")
-    line = next(line for line in status.splitlines() if line.startswith(f"{field}:"))
-    return int(line.split()[1]) / 1024  # kB
-
-
-def reset_peak_memory() -> bool:
-    """Start VmHWM again from the current resident set (Linux ≥ 4.0)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
-    except OSError:
-        return False
-    return True
 
 
 def timed(function: Callable[..., Any], *args: Any) -> tuple[float, Any]:
