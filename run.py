@@ -134,6 +134,16 @@ def postgres_reachable() -> bool:
         return sock.connect_ex(("127.0.0.1", 5432)) == 0
 
 
+def suite_env(database: str) -> dict[str, str]:
+    """The environment of the test suite on ``database`` (sqlite or postgres)."""
+    env = dict(os.environ)
+    if database == "postgres":
+        env["DATABASE_URL"] = POSTGRES_URL
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
 def test(args: argparse.Namespace) -> None:
     bootstrap()
     ensure_system_packages()
@@ -144,24 +154,43 @@ def test(args: argparse.Namespace) -> None:
         ("makemigrations --check", [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"]),
         ("catalogs check", [PYTHON, "manage.py", "catalogs", "check"]),
     ]
+    databases = args.databases.split(",") if args.databases else ["sqlite"]
+    if not args.databases and postgres_reachable():
+        databases.append("postgres")
+    pytest = [str(PYTHON), "-m", "pytest", "--create-db", *args.pytest_args]
+    # The suites run side by side (a machine has two cores or more): the first one in front
+    # after the checks, each other one from the start in its own var folder, its output kept
+    # in a log shown when it ends.
+    background = []
+    for database in databases[1:]:
+        var_dir = ROOT / "var" / f"test-{database}"
+        var_dir.mkdir(parents=True, exist_ok=True)
+        log_path = var_dir / "pytest.log"
+        say(f"pytest on {database}, beside the next (output in {log_path})")
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                pytest,
+                cwd=ROOT,
+                env={**suite_env(database), "ENTRAIDE_VAR_DIR": str(var_dir)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        background.append((database, process, log_path))
     failed = []
     for name, command in checks:
         say(name)
         if run(*command, check=False) != 0:
             failed.append(name)
-
-    databases = args.databases.split(",") if args.databases else ["sqlite"]
-    if not args.databases and postgres_reachable():
-        databases.append("postgres")
-    for database in databases:
-        env = dict(os.environ)
-        if database == "postgres":
-            env["DATABASE_URL"] = POSTGRES_URL
-        else:
-            env.pop("DATABASE_URL", None)
+    say(f"pytest on {databases[0]}")
+    # 5 (no test collected) is a failure too
+    if run(*pytest, env=suite_env(databases[0]), check=False) != 0:
+        failed.append(f"pytest on {databases[0]}")
+    for database, process, log_path in background:
+        code = process.wait()
         say(f"pytest on {database}")
-        code = run(PYTHON, "-m", "pytest", "--create-db", *args.pytest_args, env=env, check=False)
-        if code != 0:  # 5 (no test collected) is a failure too
+        sys.stdout.write(log_path.read_text(encoding="utf-8", errors="replace"))
+        sys.stdout.flush()
+        if code != 0:
             failed.append(f"pytest on {database}")
     if failed:
         sys.exit(f"FAILED: {', '.join(failed)}")
