@@ -42,7 +42,9 @@ from entraide.funds.services import create_fund, grant_fund_role
 from entraide.integrity.services import check_application, request_linkage_run
 from entraide.payments import services as payments
 from entraide.payments.models import FileFormat, default_csv_columns
-from entraide.programmes.services import create_programme
+from entraide.programmes import rates
+from entraide.programmes.models import Programme, ProgrammeRole
+from entraide.programmes.services import allocate, create_programme, grant_programme_role
 from entraide.review.services import approve_application, reject_application
 from entraide.rules import aggregates
 from entraide.rules.declared import questions
@@ -65,6 +67,10 @@ STAFF = (
     ("auditor@demo.entraide.invalid", "Aude", "Auditrice", FundRole.Role.AUDITOR),
 )
 APPLICANT_LOGIN = "applicant@demo.entraide.invalid"
+# The donor's person: reads the programme's roll-up, no applicant's data.
+DONOR_LOGIN = "donor@demo.entraide.invalid"
+# The demo's euro-dollar rate, recorded by hand (no ECB file is shipped with the demo).
+DEMO_USD_RATE = Decimal("1.0876")
 # The fund's own (synthetic) account: the batches' SEPA files debit it.
 DEMO_PAYMENT_SETTINGS = {
     "file_format": FileFormat.PAIN_001_001_09,
@@ -93,7 +99,8 @@ class DemoLogins:
 
 def logins() -> list[tuple[str, str]]:
     return [(email, role or "operator_admin") for email, _, _, role in STAFF] + [
-        (APPLICANT_LOGIN, "applicant")
+        (DONOR_LOGIN, "donor"),
+        (APPLICANT_LOGIN, "applicant"),
     ]
 
 
@@ -151,6 +158,7 @@ def seed_demo(
         )
         grant_fund_role(actor=operator, fund=fund, user=staff[email], role=role)
     create_account(actor=operator, email=APPLICANT_LOGIN, password=DEMO_PASSWORD)
+    allocate_demo_programme(operator, programme, fund, today)
     payments.save_payment_settings(actor=operator, fund=fund, values=DEMO_PAYMENT_SETTINGS)
 
     people = make_people(applicants)
@@ -218,6 +226,40 @@ def seed_demo(
         check_application(look_alike.pk)
     request_linkage_run(actor=staff[REVIEWER], fund=fund)
     return DemoLogins(created=True, logins=logins())
+
+
+def allocate_demo_programme(
+    operator: User, programme: Programme, fund: Fund, today: dt.date
+) -> None:
+    """The fund's budget as the programme's allocation (dollars at the demo's rate), most of
+    the commitment kept for crew relief, and the donor's login."""
+    rates.record_rate(
+        actor=operator,
+        currency="USD",
+        day=today,
+        rate=DEMO_USD_RATE,
+        note="Demo rate (not the ECB's)",
+    )
+    allocate(
+        actor=operator,
+        programme=programme,
+        fund=fund,
+        amount=(fund.budget * DEMO_USD_RATE).quantize(Decimal("0.01")),
+        day=today,
+        note="Partner fund in France",
+    )
+    allocate(
+        actor=operator,
+        programme=programme,
+        fund=None,
+        amount=Decimal("85000000.00"),
+        day=today,
+        note="Two weeks' pay to the crews of suspended productions",
+    )
+    donor = create_account(actor=operator, email=DONOR_LOGIN, password=DEMO_PASSWORD)
+    grant_programme_role(
+        actor=operator, programme=programme, user=donor, role=ProgrammeRole.Role.DONOR
+    )
 
 
 def _submit(

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -369,3 +369,16 @@ def record_payment_returned(*, actor: Any, award: Award, note: str = "") -> Awar
         fund_id=fund.pk,
     )
     return award
+
+
+def totals_of(fund_ids: list[int]) -> dict[int, Totals]:
+    """The totals of each of these funds (one query; a fund without entries has none)."""
+    last_of_fund = (
+        BudgetEntry.objects.filter(fund_id=OuterRef("fund_id"))
+        .order_by("-sequence")
+        .values("sequence")[:1]
+    )
+    rows = BudgetEntry.objects.filter(
+        fund_id__in=fund_ids, sequence=Subquery(last_of_fund)
+    ).values_list("fund_id", "credited", "committed", "paid")
+    return {fund_id: Totals(*amounts) for fund_id, *amounts in rows}

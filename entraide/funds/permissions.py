@@ -88,6 +88,8 @@ def is_back_office_user(user: Any) -> bool:
         user.is_superuser
         or can_create_funds(user)
         or user.fund_roles.exists()
+        # A programme's managers and donor read its roll-up.
+        or user.programme_roles.exists()
         # The evidence imports are the platform's, not a fund's (read after can_create_funds,
         # whose permissions are cached on the user: no query more).
         or user.has_perm("evidence.view_evidencebatch")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from entraide.funds.models import Fund, FundRole
 from entraide.integrity.models import Link, LinkageRun
 from entraide.payments.models import BankDetailsChange, Payment, PaymentBatch
 from entraide.payments.reconciliation import reconcile
+from entraide.programmes.models import Allocation, ProgrammeRole
 from entraide.review.models import Decision, Flag
 from entraide.rules.models import ApplicationEvaluation, RuleSetVersion
 
@@ -61,6 +63,11 @@ def test_seeding_builds_the_demo_fund_once(django_capture_on_commit_callbacks: A
     assert codes == {"possible_duplicate": 4, "shared_account": 2}
     assert Link.objects.filter(left_fund=fund).count() == 3
     assert LinkageRun.objects.get(fund=fund).status == LinkageRun.Status.QUEUED
+    # The programme: the fund's budget allocated in dollars, crew relief, the donor's login.
+    allocations = {a.fund_id: a for a in Allocation.objects.filter(programme=fund.programme)}
+    assert allocations[fund.pk].converted_amount == fund.budget
+    assert allocations[None].amount == Decimal("85000000.00")
+    assert ProgrammeRole.objects.get(role="donor").user.email == "donor@demo.entraide.invalid"
     assert verify_chain().ok
 
     again = seed_demo(applicants=12, decided=4)
