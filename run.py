@@ -11,6 +11,7 @@ Only the standard library is used here: this file runs before the virtual enviro
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import hashlib
 import os
 import shutil
@@ -76,6 +77,7 @@ def free_port(port: int) -> bool:
 
 def demo(args: argparse.Namespace) -> None:
     bootstrap()
+    ensure_system_packages(for_tests=False)
     say("migrating the database")
     manage("migrate", "--no-input", "-v0")
     say("seeding the demo fund")
@@ -106,17 +108,17 @@ def demo(args: argparse.Namespace) -> None:
                 process.kill()
 
 
-def ensure_system_packages() -> None:
-    """Debian's chromium for the browser tests (never a browser downloaded by Playwright) and
-    GNU gettext for checking that the catalogs cover every string."""
-    missing = [
-        package
-        for package, present in (
-            ("chromium", CHROMIUM.exists()),
-            ("gettext", shutil.which("xgettext")),
-        )
-        if not present
+def ensure_system_packages(*, for_tests: bool) -> None:
+    """Debian's pango for the PDFs (WeasyPrint), and for the tests Debian's chromium for the
+    browser tests (never a browser downloaded by Playwright) and GNU gettext for checking that
+    the catalogs cover every string."""
+    needed = [
+        ("libpango-1.0-0", ctypes.util.find_library("pango-1.0")),
+        ("libpangoft2-1.0-0", ctypes.util.find_library("pangoft2-1.0")),
     ]
+    if for_tests:
+        needed += [("chromium", CHROMIUM.exists()), ("gettext", shutil.which("xgettext"))]
+    missing = [package for package, present in needed if not present]
     if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
@@ -146,7 +148,7 @@ def suite_env(database: str) -> dict[str, str]:
 
 def test(args: argparse.Namespace) -> None:
     bootstrap()
-    ensure_system_packages()
+    ensure_system_packages(for_tests=True)
     checks = [
         ("ruff check", [VENV / "bin" / "ruff", "check", "."]),
         ("ruff format --check", [VENV / "bin" / "ruff", "format", "--check", "."]),
