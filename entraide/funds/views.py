@@ -25,6 +25,8 @@ from entraide.funds.forms import (
 )
 from entraide.funds.permissions import Capability, can_create_funds, is_back_office_user
 from entraide.funds.window import evaluation_day, window_state
+from entraide.programmes import selectors as programme_selectors
+from entraide.programmes.permissions import is_operator
 from entraide.rules.declared import evaluate_answers, questions
 from entraide.rules.engine import deciding_criteria
 
@@ -101,6 +103,8 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "funds": selectors.funds_for_staff(request.user),
             "can_create": can_create_funds(request.user),
             "can_view_evidence": request.user.has_perm("evidence.view_evidencebatch"),
+            "programmes": programme_selectors.programmes_with_allocated(request.user),
+            "can_see_rates": is_operator(request.user),
         },
     )
 

@@ -14,6 +14,7 @@ from entraide.applications.tests.factories import ApplicationFactory
 from entraide.audit.models import AuditEvent
 from entraide.core.errors import PermissionDenied, ValidationFailed
 from entraide.funds import ledger
+from entraide.funds.models import Fund
 from entraide.funds.tests.factories import FundFactory
 from entraide.programmes import permissions, rates, services
 from entraide.programmes.models import Allocation, ExchangeRate, Programme, ProgrammeRole
@@ -149,9 +150,9 @@ def test_the_rollup_converts_each_funds_figures_at_its_allocations_rate(
 ) -> None:
     rate("USD", "1.0876")
     rate("GBP", "0.87865")
-    uk = FundFactory(programme=programme, currency="GBP", budget=Decimal("2000000.00"))
-    france = FundFactory(programme=programme, currency="EUR", budget=Decimal("500000.00"))
-    unallocated = FundFactory(programme=programme, currency="EUR")
+    uk: Fund = FundFactory(programme=programme, currency="GBP", budget=Decimal("2000000.00"))
+    france: Fund = FundFactory(programme=programme, currency="EUR", budget=Decimal("500000.00"))
+    unallocated: Fund = FundFactory(programme=programme, currency="EUR")
     services.allocate(
         actor=operator, programme=programme, fund=uk, amount=Decimal("2500000.00"), day=DAY
     )
