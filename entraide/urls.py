@@ -10,6 +10,8 @@ from entraide.integrity import views as integrity
 from entraide.payments import bank_views as payments_bank
 from entraide.payments import portal_views as payments_portal
 from entraide.payments import views as payments
+from entraide.programmes import views as programmes
+from entraide.reporting import views as reporting
 from entraide.review import budget_views as review_budget
 from entraide.review import bulk_approval_views as review_bulk_approval
 from entraide.review import bulk_views as review_bulk
@@ -28,8 +30,37 @@ urlpatterns = [
     path("documents/<int:document_id>/", portal.document_download, name="document_download"),
     path("me/applications/", portal.my_applications, name="my_applications"),
     path("me/applications/<str:reference>/", portal.application_status, name="application_status"),
+    path(
+        "me/applications/<str:reference>/attestation.pdf",
+        reporting.application_attestation,
+        name="application_attestation",
+    ),
+    path("attestations/verify/", reporting.attestation_verify, name="attestation_verify"),
     path("staff/", funds.staff_home, name="staff_home"),
     path("staff/funds/new/", funds.fund_create, name="fund_create"),
+    path("staff/programmes/", programmes.programme_list, name="programme_list"),
+    path("staff/programmes/<slug:slug>/", programmes.programme_rollup, name="programme_rollup"),
+    path(
+        "staff/programmes/<slug:slug>/allocations/",
+        programmes.programme_allocate,
+        name="programme_allocate",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/roles/",
+        programmes.programme_role_grant,
+        name="programme_role_grant",
+    ),
+    path("staff/exchange-rates/", programmes.exchange_rates, name="exchange_rates"),
+    path(
+        "staff/exchange-rates/imports/",
+        programmes.exchange_rates_import,
+        name="exchange_rates_import",
+    ),
+    path(
+        "staff/exchange-rates/by-hand/",
+        programmes.exchange_rate_record,
+        name="exchange_rate_record",
+    ),
     path("staff/evidence/", evidence.batch_list, name="evidence_batches"),
     path("staff/evidence/imports/new/", evidence.import_new, name="evidence_import_new"),
     path(
@@ -71,9 +102,19 @@ urlpatterns = [
         name="staff_application",
     ),
     path(
+        "staff/funds/<slug:slug>/applications/<str:reference>/attestation.pdf",
+        reporting.staff_application_attestation,
+        name="staff_application_attestation",
+    ),
+    path(
         "staff/funds/<slug:slug>/applications/<str:reference>/second-approvals/<int:proposal_id>/",
         review_decisions.second_approval_answer,
         name="second_approval_answer",
+    ),
+    path(
+        "staff/funds/<slug:slug>/attestation-settings/",
+        reporting.attestation_settings,
+        name="attestation_settings",
     ),
     path("staff/funds/<slug:slug>/budget/", review_budget.fund_budget, name="fund_budget"),
     path("staff/funds/<slug:slug>/budget/rules/", review_budget.budget_rules, name="budget_rules"),

@@ -96,6 +96,13 @@ ACTION_LABELS: dict[str, Promise] = {
     "payment.failed": pgettext_lazy("audit action", "Transfer failed"),
     "applications.paid": pgettext_lazy("audit action", "Applications paid (payment batch sent)"),
     "award.returned": pgettext_lazy("audit action", "Payment returned by the bank"),
+    "attestation.issued": pgettext_lazy("audit action", "Attestation of a grant issued"),
+    "attestation.downloaded": pgettext_lazy(
+        "audit action", "Attestation of a grant downloaded by staff"
+    ),
+    "attestation.settings_changed": pgettext_lazy(
+        "audit action", "Wording of attestations changed"
+    ),
     "evidence.batch_loaded": pgettext_lazy("audit action", "Evidence loaded"),
     "evidence.import_requested": pgettext_lazy("audit action", "Evidence file import requested"),
     "evidence.batch_imported": pgettext_lazy("audit action", "Evidence file imported"),

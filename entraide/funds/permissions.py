@@ -9,7 +9,8 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from entraide.core.errors import PermissionDenied
 from entraide.funds.models import Fund, FundRole
@@ -87,9 +88,12 @@ def is_back_office_user(user: Any) -> bool:
     return bool(
         user.is_superuser
         or can_create_funds(user)
-        or user.fund_roles.exists()
-        # A programme's managers and donor read its roll-up.
-        or user.programme_roles.exists()
+        # A role in a fund, or in a programme (its managers and donor read its roll-up): one
+        # query for both.
+        or get_user_model()
+        .objects.filter(pk=user.pk)
+        .filter(Q(fund_roles__isnull=False) | Q(programme_roles__isnull=False))
+        .exists()
         # The evidence imports are the platform's, not a fund's (read after can_create_funds,
         # whose permissions are cached on the user: no query more).
         or user.has_perm("evidence.view_evidencebatch")

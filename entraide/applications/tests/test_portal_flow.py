@@ -637,9 +637,9 @@ def test_the_status_page_uses_a_fixed_number_of_queries(
 
     # Session and user (2), the menu's back-office check (3); the application and its fund,
     # the thread and its documents, the documents asked for, the decision, the rules in force,
-    # the documents sent (7): whatever their number.
-    # 13 the first time a process reads the rules in force (then kept: 12)
-    with django_assert_max_num_queries(13):
+    # the documents sent (7), the grant that an attestation would state (1): whatever their
+    # number. 14 the first time a process reads the rules in force (then kept: 13)
+    with django_assert_max_num_queries(14):
         response = client.get(
             reverse("application_status", kwargs={"reference": application.reference})
         )

@@ -42,6 +42,8 @@ from entraide.payments.tests.factories import (
     BankReturnFactory,
     PaymentSettingsFactory,
 )
+from entraide.programmes.models import Programme
+from entraide.programmes.tests.factories import ProgrammeFactory
 from entraide.review.models import BulkApproval, Flag, SecondApproval
 from entraide.review.tests.factories import FlagFactory
 from entraide.rules.models import RuleSetVersion
@@ -255,6 +257,25 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
     ("delete", "bank_details_enter",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Attestations of a grant (the world's application approved): the applicant downloads
+    # their own; every role of the fund downloads it (audited); the operator admin words them
+    # (an empty post: the form again); anyone checks a code, without an account.
+    ("get",    "application_attestation",
+                                     (IN,  NF,  OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "application_attestation",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "staff_application_attestation",
+                                     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "staff_application_attestation",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "attestation_settings",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "attestation_settings",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "attestation_settings",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "attestation_verify", (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    ("post",   "attestation_verify", (NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     # Writing to the applicant: those who decide (an empty message: shown again).
     ("post",   "staff_application_message",
                                      (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
@@ -381,16 +402,42 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  GO)),
     ("delete", "evidence_batch_rollback",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Programmes go by programme roles (entraide/programmes/tests/test_views.py has their
+    # managers and donors): a role on one of its funds gives nothing on the programme (fund A's
+    # programme); the fund operators manage every programme (an empty post: the roll-up again
+    # with the form's errors) and the exchange rates (an empty post: the form again).
+    ("get",    "programme_list",     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    ("post",   "programme_list",     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "programme_rollup",   (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("post",   "programme_rollup",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "programme_allocate", (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("get",    "programme_allocate", (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "programme_role_grant",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("get",    "programme_role_grant",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "exchange_rates",     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("post",   "exchange_rates",     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "exchange_rates_import",
+                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("get",    "exchange_rates_import",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "exchange_rate_record",
+                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("get",    "exchange_rate_record",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
 ]
 # fmt: on
 
 
 @dataclass
 class World:
-    """Fund A with one person per actor, an application of ``owner`` and one of someone else,
-    rules published (version 1) and a draft (version 2); fund B with its own reviewer."""
+    """Fund A, of programme A, with one person per actor, an application of ``owner`` and one
+    of someone else, rules published (version 1) and a draft (version 2); fund B with its own
+    reviewer."""
 
     monkeypatch: Any
+    programme: Programme = field(init=False)
     fund: Fund = field(init=False)
     other_fund: Fund = field(init=False)
     application: Application = field(init=False)
@@ -408,7 +455,8 @@ class World:
     _import_task_id: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        self.fund = FundFactory.create(slug="fund-a")
+        self.programme = ProgrammeFactory.create(slug="programme-a")
+        self.fund = FundFactory.create(slug="fund-a", programme=self.programme)
         self.other_fund = FundFactory.create(slug="fund-b")
         owner, other = UserFactory.create(), UserFactory.create()
         self.application = ApplicationFactory.create(fund=self.fund, applicant=owner)
@@ -529,6 +577,19 @@ class World:
         return batch
 
     @cached_property
+    def awarded_application(self) -> Application:
+        """The owner's application, approved with its award reserved (made on first use)."""
+        approver = self.actors["approver"]
+        assert approver is not None
+        Application.objects.filter(pk=self.application.pk).update(
+            status=Application.Status.APPROVED
+        )
+        ledger.place_award(
+            actor=approver, fund=self.fund, application=self.application, amount=Decimal("500.00")
+        )
+        return self.application
+
+    @cached_property
     def link(self) -> Link:
         """A flagged pair of the application and another of fund A (made on first use)."""
         return LinkFactory.create(left=self.application, right__fund=self.fund)
@@ -640,6 +701,13 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "integrity_link": lambda w: {"slug": w.fund.slug, "link_id": w.link.pk},
     "integrity_settings": lambda w: {"slug": w.fund.slug},
     "integrity_report": lambda w: {"slug": w.fund.slug},
+    "application_attestation": lambda w: {"reference": w.awarded_application.reference},
+    "staff_application_attestation": lambda w: {
+        "slug": w.fund.slug,
+        "reference": w.awarded_application.reference,
+    },
+    "attestation_settings": lambda w: {"slug": w.fund.slug},
+    "attestation_verify": lambda w: {},
     "application_bank_details": lambda w: {"reference": w.application.reference},
     "bank_details_changes": lambda w: {"slug": w.fund.slug},
     **{
@@ -682,6 +750,14 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "evidence_batch": lambda w: {"batch_id": w.batch.pk},
     "evidence_batch_errors": lambda w: {"batch_id": w.batch.pk},
     "evidence_batch_rollback": lambda w: {"batch_id": w.batch.pk},
+    "programme_list": lambda w: {},
+    **{
+        name: lambda w: {"slug": w.programme.slug}
+        for name in ("programme_rollup", "programme_allocate", "programme_role_grant")
+    },
+    "exchange_rates": lambda w: {},
+    "exchange_rates_import": lambda w: {},
+    "exchange_rate_record": lambda w: {},
 }
 
 # The API authenticates partners' tokens, not people: entraide/intake/tests cover who sees what.
