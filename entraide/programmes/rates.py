@@ -34,9 +34,9 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from entraide.audit import services as audit
-from entraide.core.errors import DomainError, PermissionDenied, ValidationFailed
+from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
 from entraide.core.money import current_locale
-from entraide.programmes.models import ExchangeRate, RateImport
+from entraide.programmes.models import Allocation, ExchangeRate, RateImport
 
 EURO = "EUR"
 RATE_PLACES = 8  # decimals of a rate between two currencies (Allocation.rate)
@@ -47,6 +47,8 @@ STORED_LIMIT = Decimal(10) ** 12
 # rounding midpoint at 8 decimals unless it is one exactly: 50 significant digits keep the
 # quotient closer than that, so rounding it once more to 8 decimals is exact.
 RATE_CONTEXT = decimal.Context(prec=50, rounding=ROUND_HALF_EVEN)
+# The euro's first day of reference rates: none before it.
+FIRST_DAY = dt.date(1999, 1, 4)
 INSERT_BATCH = 1000
 RATE_PATTERN = re.compile(r"\d{1,12}(\.\d+)?", re.ASCII)
 CODE_PATTERN = re.compile(r"[A-Z]{3}")
@@ -286,7 +288,13 @@ def parse_ecb(content: bytes, file_name: str) -> ParsedRates:
         raise ValidationFailed(
             _("%(file)s is not UTF-8 text.") % {"file": file_name}, field="file"
         ) from None
-    return _parse_csv(text)
+    try:
+        return _parse_csv(text)
+    except csv.Error:  # a cell beyond the csv module's limit: no file of the ECB's
+        raise ValidationFailed(
+            _("%(file)s is not one of the ECB's rates files.") % {"file": file_name},
+            field="file",
+        ) from None
 
 
 # -- storing them -------------------------------------------------------------------------------
@@ -404,6 +412,11 @@ def record_rate(
             .filter(currency=currency, day=day, source=ExchangeRate.Source.MANUAL)
             .first()
         )
+        if stored is not None and stored.rate != rate and _used(stored):
+            # An allocation says it read this rate: it stays what it read.
+            raise InvalidTransition(
+                _("An allocation was converted at this rate: it cannot be changed.")
+            )
         before = audit.snapshot(stored, RECORDED_FIELDS) if stored is not None else {}
         if stored is None:
             stored = ExchangeRate(currency=currency, day=day, source=ExchangeRate.Source.MANUAL)
@@ -421,6 +434,10 @@ def record_rate(
     return stored
 
 
+def _used(rate: ExchangeRate) -> bool:
+    return Allocation.rates_used.through.objects.filter(exchangerate_id=rate.pk).exists()
+
+
 # -- converting ---------------------------------------------------------------------------------
 
 
@@ -435,9 +452,13 @@ def per_unit(source_per_euro: Decimal, target_per_euro: Decimal) -> Decimal:
 class Conversion:
     source: str
     target: str
-    rate: Decimal  # units of target per unit of source, 8 decimals
+    rate: Decimal  # units of target per unit of source, 8 decimals (what people read)
     day: dt.date  # the day of the rate (the older of two, through the euro)
     rates: tuple[ExchangeRate, ...]  # the rows read: none within a currency, 1 or 2 otherwise
+    # The rates per euro read: amounts are converted with them, exactly, not with ``rate``
+    # (rounded to 8 decimals, it is cents off on millions).
+    source_per_euro: Decimal = Decimal(1)
+    target_per_euro: Decimal = Decimal(1)
 
     def describe(self) -> str:
         """Which rate a converted figure used, in a sentence for people."""
@@ -483,6 +504,8 @@ def _origin(rates: tuple[ExchangeRate, ...]) -> str:
 def _latest(currency: str, day: dt.date, max_age_days: int) -> ExchangeRate:
     """The newest rate of ``currency`` per euro on or before ``day`` (at most ``max_age_days``
     before: no rate on weekends and holidays), the one recorded by hand first on its day."""
+    if day < FIRST_DAY + dt.timedelta(days=max_age_days):
+        raise NoRate(currency, day, max_age_days)
     row = (
         ExchangeRate.objects.filter(
             currency=currency,
@@ -522,18 +545,24 @@ def conversion(source: str, target: str, day: dt.date, *, max_age_days: int = 7)
         rate=per_unit(per_euro[source], per_euro[target]),
         day=min(row.day for row in rows),
         rates=tuple(rows),
+        source_per_euro=per_euro[source],
+        target_per_euro=per_euro[target],
     )
 
 
 def convert(amount: Decimal, conv: Conversion) -> Decimal:
-    """``amount`` of the source currency in the target's, to its minor unit (half up)."""
+    """``amount`` of the source currency in the target's, to its minor unit (half up): the
+    amount times the target's rate per euro divided by the source's, rounded once."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise TypeError("convert() takes a finite Decimal amount")
-    if not isinstance(conv.rate, Decimal):
-        raise TypeError("a conversion's rate is a Decimal")
-    # The product of two coefficients has at most as many digits as both: exact at that precision.
-    digits = len(amount.as_tuple().digits) + len(conv.rate.as_tuple().digits)
-    exact = decimal.Context(prec=digits).multiply(amount, conv.rate)
+    if not isinstance(conv.source_per_euro, Decimal) or not isinstance(
+        conv.target_per_euro, Decimal
+    ):
+        raise TypeError("a conversion's rates are Decimals")
+    exact = RATE_CONTEXT.divide(
+        RATE_CONTEXT.multiply(amount, conv.target_per_euro), conv.source_per_euro
+    )
     places = get_currency_precision(conv.target)
-    rounding = decimal.Context(prec=max(exact.adjusted(), 0) + places + 2, rounding=ROUND_HALF_UP)
-    return exact.quantize(Decimal(1).scaleb(-places), context=rounding)
+    return exact.quantize(
+        Decimal(1).scaleb(-places), context=decimal.Context(prec=60, rounding=ROUND_HALF_UP)
+    )

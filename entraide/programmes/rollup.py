@@ -27,16 +27,23 @@ class FundLine:
     fund: Fund
     allocated: Decimal  # in the programme's currency
     allocated_converted: Decimal  # in the fund's
-    # Units of the fund's currency per unit of the programme's, over its allocations.
+    # Units of the fund's currency per unit of the programme's: its allocations' rate (their
+    # average when they had several), 1 in the programme's currency; None without allocation.
     rate: Decimal | None
+    rate_is_average: bool
     totals: ledger.Totals  # the fund's ledger, in its currency
     applications: int
     granted: int
 
     def in_programme_currency(self, amount: Decimal) -> Decimal | None:
+        """``amount`` of the fund's currency in the programme's, as its allocations converted:
+        the whole allocation back to the cent, one rounding."""
         if self.rate is None:
             return None
-        return (amount / self.rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        if not self.allocated:  # the programme's own currency, nothing allocated yet
+            return amount
+        exact = amount * self.allocated / self.allocated_converted
+        return exact.quantize(CENT, rounding=ROUND_HALF_UP)
 
     @property
     def committed_converted(self) -> Decimal | None:
@@ -89,22 +96,30 @@ def rollup(programme: Programme) -> Rollup:
         converted[allocation.fund_id] += allocation.converted_amount
     totals = ledger.totals_of(fund_ids)
     counts = application_selectors.counts_by_fund(fund_ids)
-    lines = [
-        FundLine(
-            fund=fund,
-            allocated=allocated[fund.pk],
-            allocated_converted=converted[fund.pk],
-            rate=(
-                (converted[fund.pk] / allocated[fund.pk]).quantize(Decimal("0.00000001"))
-                if allocated[fund.pk]
-                else None
-            ),
-            totals=totals.get(fund.pk, ledger.NOTHING),
-            applications=counts.get(fund.pk, (0, 0))[0],
-            granted=counts.get(fund.pk, (0, 0))[1],
+    rates_of: dict[int | None, set[Decimal]] = defaultdict(set)
+    for allocation in allocations:
+        rates_of[allocation.fund_id].add(allocation.rate)
+    lines = []
+    for fund in funds:
+        rate: Decimal | None = None
+        if len(rates_of[fund.pk]) == 1:
+            (rate,) = rates_of[fund.pk]
+        elif rates_of[fund.pk]:
+            rate = (converted[fund.pk] / allocated[fund.pk]).quantize(Decimal("0.00000001"))
+        elif fund.currency == programme.currency:
+            rate = Decimal(1)
+        lines.append(
+            FundLine(
+                fund=fund,
+                allocated=allocated[fund.pk],
+                allocated_converted=converted[fund.pk],
+                rate=rate,
+                rate_is_average=len(rates_of[fund.pk]) > 1,
+                totals=totals.get(fund.pk, ledger.NOTHING),
+                applications=counts.get(fund.pk, (0, 0))[0],
+                granted=counts.get(fund.pk, (0, 0))[1],
+            )
         )
-        for fund in funds
-    ]
     return Rollup(
         programme=programme,
         funds=lines,

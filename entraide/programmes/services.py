@@ -90,6 +90,7 @@ def allocate(
         raise ValidationFailed(_("The amount must be more than zero."), field="amount")
     if amount != amount.quantize(CENT):
         raise ValidationFailed(_("The amount has at most two decimals."), field="amount")
+    require_manage(actor, programme)  # before the rates: who may not allocate learns nothing
     if fund is not None and fund.programme_id != programme.pk:
         raise ValidationFailed(_("This fund is not one of the programme's."), field="fund")
     target = fund.currency if fund is not None else programme.currency

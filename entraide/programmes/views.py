@@ -74,7 +74,10 @@ def _allocation_row(allocation: Allocation, currency: str) -> AllocationRow:
         target=allocation.converted_currency,
         rate=allocation.rate,
         day=allocation.rate_day,
-        rates=tuple(allocation.rates_used.all()),
+        # The source currency's rate first, as a conversion reads them.
+        rates=tuple(
+            sorted(allocation.rates_used.all(), key=lambda row: (row.currency != currency, row.pk))
+        ),
     )
     return AllocationRow(allocation=allocation, rates_read=conversion.describe())
 
@@ -117,7 +120,10 @@ def _render_rollup(
             FundRow(
                 line=line,
                 rate=(
-                    "" if line.rate is None else rate_text(line.rate, currency, line.fund.currency)
+                    ""
+                    if line.rate is None
+                    else (_("%(rate)s on average") if line.rate_is_average else "%(rate)s")
+                    % {"rate": rate_text(line.rate, currency, line.fund.currency)}
                 ),
             )
             for line in picture.funds

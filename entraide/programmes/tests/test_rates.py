@@ -270,8 +270,9 @@ def test_a_file_without_a_readable_rate_is_refused(operator: User) -> None:
         rates.import_rates(
             actor=operator, file_name="bad.csv", content=b"Date,USD\n2020-04-01,N/A\n"
         )
-    assert str(refused.value.message) == "The file holds no exchange rate."
-    with pytest.raises(ValidationFailed, match="line 2"):
+    with translation.override("en"):
+        assert str(refused.value.message) == "The file holds no exchange rate."
+    with pytest.raises(ValidationFailed, match="line 2"), translation.override("en"):
         rates.import_rates(actor=operator, file_name="bad.csv", content=b"Date,USD\n1 Mai,1\n")
     assert not RateImport.objects.exists()
 
@@ -486,21 +487,32 @@ CROSS_RATES = st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("99
 
 @given(
     amount=AMOUNTS,
-    rate=CROSS_RATES,
+    source_per_euro=STORED_RATES,
+    target_per_euro=STORED_RATES,
     target=st.sampled_from(["EUR", "USD", "JPY", "KWD", "GBP"]),
 )
-def test_converting_is_within_half_a_minor_unit_and_never_uses_floats(
-    amount: Decimal, rate: Decimal, target: str
+def test_converting_is_the_exact_amount_rounded_once_and_never_uses_floats(
+    amount: Decimal, source_per_euro: Decimal, target_per_euro: Decimal, target: str
 ) -> None:
-    conv = Conversion(source="XXX", target=target, rate=rate, day=APRIL_1, rates=())
+    conv = Conversion(
+        source="XXX",
+        target=target,
+        rate=rates.per_unit(source_per_euro, target_per_euro),
+        day=APRIL_1,
+        rates=(),
+        source_per_euro=source_per_euro,
+        target_per_euro=target_per_euro,
+    )
     with decimal.localcontext() as context:
         context.traps[decimal.FloatOperation] = True  # a float anywhere raises
         result = rates.convert(amount, conv)
     assert type(result) is Decimal
     places = get_currency_precision(target)
     assert result.as_tuple().exponent == -places
-    error = abs(Fraction(result) - Fraction(amount) * Fraction(rate))
-    assert error <= Fraction(1, 2 * 10**places)
+    # Through the euro exactly (not at the rate rounded to 8 decimals), rounded half up once.
+    exact = Fraction(amount) * Fraction(target_per_euro) / Fraction(source_per_euro)
+    error = Fraction(result) - exact
+    assert -Fraction(1, 2 * 10**places) < error <= Fraction(1, 2 * 10**places)
 
 
 @given(source=STORED_RATES, target=STORED_RATES)
@@ -516,7 +528,10 @@ def test_floats_are_refused() -> None:
     with pytest.raises(TypeError):
         rates.convert(1.5, conv)
     with pytest.raises(TypeError):
-        rates.convert(Decimal("1.5"), Conversion("EUR", "USD", 1.25, APRIL_1, ()))
+        rates.convert(
+            Decimal("1.5"),
+            Conversion("EUR", "USD", Decimal("1.25"), APRIL_1, (), Decimal(1), float("1.25")),
+        )
 
 
 # -- the command ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from entraide.accounts.tests.factories import UserFactory
 from entraide.applications.models import Application
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.audit.models import AuditEvent
-from entraide.core.errors import PermissionDenied, ValidationFailed
+from entraide.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from entraide.funds import ledger
 from entraide.funds.models import Fund
 from entraide.funds.tests.factories import FundFactory
@@ -65,11 +65,11 @@ def test_an_allocation_keeps_both_amounts_and_the_rates_it_read(
     )
     # 1 USD = 0.87865 / 1.0876 GBP = 0.8078797352…, kept to 8 decimals.
     assert allocation.rate == Decimal("0.80787974")
-    assert allocation.converted_amount == Decimal("2019699.35")
+    assert allocation.converted_amount == Decimal("2019699.34")
     assert (allocation.converted_currency, allocation.rate_day) == ("GBP", DAY)
     assert set(allocation.rates_used.all()) == {usd, gbp}
     event = AuditEvent.objects.get(action="programme.allocated")
-    assert event.changes["converted_amount"] == "2019699.35"
+    assert event.changes["converted_amount"] == "2019699.34"
     assert event.changes["rate"] == "0.80787974"
 
 
@@ -181,3 +181,60 @@ def test_the_rollup_converts_each_funds_figures_at_its_allocations_rate(
     assert lines[unallocated].rate is None
     assert lines[unallocated].committed_converted is None
     assert picture.committed == Decimal("2000.00")
+
+
+def test_a_rate_an_allocation_read_stays_as_it_was(operator: User, programme: Programme) -> None:
+    fund = FundFactory(programme=programme, currency="GBP")
+    rate("USD", "1.0876")
+    manual = rates.record_rate(
+        actor=operator, currency="GBP", day=DAY, rate=Decimal("0.9"), note="Bank's rate"
+    )
+    allocation = services.allocate(
+        actor=operator, programme=programme, fund=fund, amount=Decimal("1000.00"), day=DAY
+    )
+    with pytest.raises(InvalidTransition):
+        rates.record_rate(
+            actor=operator, currency="GBP", day=DAY, rate=Decimal("0.5"), note="Corrected"
+        )
+    manual.refresh_from_db()
+    assert manual.rate == Decimal("0.9")
+    assert manual in allocation.rates_used.all()
+
+
+def test_a_day_before_the_euro_has_no_rate(operator: User, programme: Programme) -> None:
+    fund = FundFactory(programme=programme, currency="GBP")
+    with pytest.raises(rates.NoRate):
+        services.allocate(
+            actor=operator,
+            programme=programme,
+            fund=fund,
+            amount=Decimal("1.00"),
+            day=dt.date(1, 1, 1),
+        )
+
+
+def test_a_fund_back_converts_its_whole_allocation_to_the_cent(
+    operator: User, programme: Programme
+) -> None:
+    rate("USD", "1.0876")
+    rate("GBP", "0.87865")
+    fund: Fund = FundFactory(programme=programme, currency="GBP", budget=Decimal("0"))
+    amounts = [Decimal("4714166.83"), Decimal("1000.00"), Decimal("333.33")]
+    for amount in amounts:
+        services.allocate(actor=operator, programme=programme, fund=fund, amount=amount, day=DAY)
+    rate("GBP", "0.9", day=DAY + dt.timedelta(days=1))
+    services.allocate(
+        actor=operator,
+        programme=programme,
+        fund=fund,
+        amount=Decimal("10.00"),
+        day=DAY + dt.timedelta(days=1),
+    )
+    (line,) = rollup(programme).funds
+    assert line.rate_is_average
+    assert line.in_programme_currency(line.allocated_converted) == sum(amounts) + Decimal("10.00")
+    # The programme's own currency needs no allocation to be converted.
+    same: Fund = FundFactory(programme=programme, currency="USD")
+    lines = {line.fund: line for line in rollup(programme).funds}
+    assert lines[same].rate == Decimal(1)
+    assert lines[same].in_programme_currency(Decimal("12.34")) == Decimal("12.34")
