@@ -59,6 +59,13 @@ class FundRow:
 
     line: FundLine
     rate: str  # empty without an allocation: its figures stay in the fund's currency
+    # For the donor, a fund with fewer than SMALL_COUNT grants shows no amounts committed or
+    # paid: a grant or two would be a person's.
+    suppressed: bool
+
+
+# Below this many grants a fund's amounts are not shown to a donor (k-anonymity).
+SMALL_COUNT = 10
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,7 @@ def _render_rollup(
     """The roll-up; for the programme's managers, its allocations, people and forms too."""
     picture = rollup(programme) if picture is None else picture
     currency = programme.currency
+    managing = can_manage(request.user, programme)
     context: dict[str, Any] = {
         "programme": programme,
         "rollup": picture,
@@ -125,15 +133,18 @@ def _render_rollup(
                     else (_("%(rate)s on average") if line.rate_is_average else "%(rate)s")
                     % {"rate": rate_text(line.rate, currency, line.fund.currency)}
                 ),
+                suppressed=not managing and line.granted < SMALL_COUNT,
             )
             for line in picture.funds
         ],
         "funds_allocated": picture.allocated - picture.crew_allocated,
         "applications": sum(line.applications for line in picture.funds),
         "granted": sum(line.granted for line in picture.funds),
+        "totals_suppressed": not managing
+        and sum(line.granted for line in picture.funds) < SMALL_COUNT,
         "can_manage": False,
     }
-    if can_manage(request.user, programme):
+    if managing:
         context.update(
             can_manage=True,
             allocations=[_allocation_row(a, currency) for a in picture.allocations],

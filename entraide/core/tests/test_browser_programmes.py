@@ -136,7 +136,7 @@ def test_a_manager_allocates_in_pounds_and_the_donor_reads_the_rollup_in_a_brows
         converted=money("2019699.34", "GBP"),
         rate=rate_text,
     )
-    assert told in squash(mg.page.get_by_role("status").inner_text())
+    assert squash(told) in squash(mg.page.get_by_role("status").inner_text())
     with translation.override(lang):
         read = rates.conversion("USD", "GBP", today).describe()
     row = squash(mg.page.locator("#allocations ~ table tbody tr").first.inner_text())
@@ -156,13 +156,13 @@ def test_a_manager_allocates_in_pounds_and_the_donor_reads_the_rollup_in_a_brows
     dn.follow(dn.t("Back office"), r"/staff/$")
     dn.follow(programme.name, rollup_page + "$")
     facts = squash(dn.page.locator("main dl.facts").inner_text())
-    assert money("12500000.00", "USD") in facts  # left to allocate
+    assert squash(money("12500000.00", "USD")) in facts  # left to allocate
     fund_row = squash(
         dn.page.locator("main table.rollup tbody tr").filter(has_text=fund.name).inner_text()
     )
-    assert money("2500000.00", "USD") in fund_row
-    assert money("2019699.34", "GBP") in fund_row
-    assert rate_text in fund_row
+    assert squash(money("2500000.00", "USD")) in fund_row
+    assert squash(money("2019699.34", "GBP")) in fund_row
+    assert squash(rate_text) in fund_row
     assert dn.page.locator("#id_amount").count() == 0
     assert dn.page.locator("#allocations").count() == 0
     main = dn.page.locator("main").inner_text()
@@ -170,7 +170,7 @@ def test_a_manager_allocates_in_pounds_and_the_donor_reads_the_rollup_in_a_brows
     assert "First tranche" not in main
     dn.page.goto("/staff/programmes/")
     dn.check(r"/staff/programmes/$")
-    assert money("2500000.00", "USD") in squash(dn.page.locator("main table").inner_text())
+    assert squash(money("2500000.00", "USD")) in squash(dn.page.locator("main table").inner_text())
     dn.close()
 
     print(f"\naxe-core found no violation on {len(audited)} pages:\n" + "\n".join(audited))

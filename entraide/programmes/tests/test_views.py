@@ -309,7 +309,7 @@ def test_the_rollup_shows_each_funds_figures_in_both_currencies_with_the_rate(
 ) -> None:
     _allocate_the_example(world)
     FundFactory.create(name="Spanish fund, not allocated yet", programme=world.programme)
-    client.force_login(world.user("donor"))
+    client.force_login(world.user("manager"))
 
     response = client.get(reverse("programme_rollup", kwargs={"slug": "streaming-relief"}))
 
@@ -344,7 +344,19 @@ def test_the_rollup_shows_each_funds_figures_in_both_currencies_with_the_rate(
         f"Total {en_money('4043800.00', 'USD')} — — {en_money('2000.00', 'USD')} "
         f"{en_money('0.00', 'USD')} 2 1"
     ) in text
-    # The donor reads; it neither allocates nor sees who did.
+    # The donor reads; it neither allocates nor sees who did, nor a fund's amounts committed
+    # and paid while fewer than 10 grants would tell a person's.
+    client.force_login(world.user("donor"))
+    response = client.get(reverse("programme_rollup", kwargs={"slug": "streaming-relief"}))
+    text = page_text(response)
+    assert (
+        "UK crew fund "
+        f"{en_money('2500000.00', 'USD')} {en_money('2019699.34', 'GBP')} "
+        "1 USD = 0.80787974 GBP "
+        f"{en_money('10000.00', 'GBP')} Not shown: fewer than 10 grants fewer than 10 fewer than 10"
+    ) in text
+    assert en_money("1615.76", "GBP") not in text
+    assert f"Total {en_money('4043800.00', 'USD')} — — Not shown" in text
     assert "allocation_form" not in response.context
     assert 'id="allocations"' not in response.content.decode()
     assert "First tranche" not in text
