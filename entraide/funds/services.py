@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 from entraide.applications import selectors as application_selectors
@@ -299,3 +300,35 @@ def update_budget_rules(
                 fund_id=fund.pk,
             )
     return fund
+
+
+SettingsRow = TypeVar("SettingsRow", bound=Model)
+
+
+def save_fund_settings(
+    *,
+    actor: Any,
+    fund: Fund,
+    model: type[SettingsRow],
+    fields: Sequence[str],
+    values: Mapping[str, Any],
+    action: str,
+) -> SettingsRow:
+    """Change one of a fund's settings (a row per fund, with an ``updated_by``, made with its
+    defaults on first save): those who manage the fund; audited before and after."""
+    with transaction.atomic(durable=True):
+        require(actor, fund, Capability.MANAGE_FUND)
+        current, _created = model._default_manager.select_for_update().get_or_create(fund=fund)
+        before = audit.snapshot(current, fields)
+        for name in fields:
+            setattr(current, name, values[name])
+        current.updated_by = actor  # type: ignore[attr-defined]
+        current.save()
+        audit.record(
+            actor=actor,
+            action=action,
+            obj=fund,
+            changes=audit.diff(before, audit.snapshot(current, fields)),
+            fund_id=fund.pk,
+        )
+    return current

@@ -37,6 +37,7 @@ from entraide.core.tasks import enqueue_with_transaction
 from entraide.funds import selectors as fund_selectors
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, capabilities, require
+from entraide.funds.services import save_fund_settings
 from entraide.integrity import exact, linkage
 from entraide.integrity.evaluation import normalise_pair
 from entraide.integrity.models import IntegritySettings, Link, LinkageRun, Person, PersonRecord
@@ -106,22 +107,14 @@ def save_integrity_settings(*, actor: Any, fund: Fund, values: dict[str, Any]) -
         )
     if int(values["origin_burst"]) < 2:
         raise ValidationFailed(_("At least two submissions."), field="origin_burst")
-    with transaction.atomic(durable=True):
-        require(actor, fund, Capability.MANAGE_FUND)
-        current, _created = IntegritySettings.objects.select_for_update().get_or_create(fund=fund)
-        before = audit.snapshot(current, SETTINGS_FIELDS)
-        for name in SETTINGS_FIELDS:
-            setattr(current, name, values[name])
-        current.updated_by = actor
-        current.save()
-        audit.record(
-            actor=actor,
-            action="integrity.settings_changed",
-            obj=fund,
-            changes=audit.diff(before, audit.snapshot(current, SETTINGS_FIELDS)),
-            fund_id=fund.pk,
-        )
-    return current
+    return save_fund_settings(
+        actor=actor,
+        fund=fund,
+        model=IntegritySettings,
+        fields=SETTINGS_FIELDS,
+        values=values,
+        action="integrity.settings_changed",
+    )
 
 
 # -- what is compared --------------------------------------------------------------------------

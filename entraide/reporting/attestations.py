@@ -36,6 +36,7 @@ from entraide.core.refs import ALPHABET
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund
 from entraide.funds.permissions import Capability, require
+from entraide.funds.services import save_fund_settings
 from entraide.payments import selectors as payment_selectors
 from entraide.reporting.models import Attestation, AttestationSettings
 
@@ -245,22 +246,14 @@ def save_attestation_settings(
 ) -> AttestationSettings:
     """Reword the fund's attestations (those who manage the fund). Audited, before and after;
     applies to every attestation rendered from now on, the facts and codes unchanged."""
-    with transaction.atomic(durable=True):
-        require(actor, fund, Capability.MANAGE_FUND)
-        current, _created = AttestationSettings.objects.select_for_update().get_or_create(fund=fund)
-        before = audit.snapshot(current, SETTINGS_FIELDS)
-        for name in SETTINGS_FIELDS:
-            setattr(current, name, values[name])
-        current.updated_by = actor
-        current.save()
-        audit.record(
-            actor=actor,
-            action="attestation.settings_changed",
-            obj=fund,
-            changes=audit.diff(before, audit.snapshot(current, SETTINGS_FIELDS)),
-            fund_id=fund.pk,
-        )
-    return current
+    return save_fund_settings(
+        actor=actor,
+        fund=fund,
+        model=AttestationSettings,
+        fields=SETTINGS_FIELDS,
+        values=values,
+        action="attestation.settings_changed",
+    )
 
 
 # -- the PDF -----------------------------------------------------------------------------------
