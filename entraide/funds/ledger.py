@@ -372,13 +372,21 @@ def record_payment_returned(*, actor: Any, award: Award, note: str = "") -> Awar
 
 
 def totals_of(fund_ids: list[int]) -> dict[int, Totals]:
-    """The totals of each of these funds (one query; a fund without entries has none)."""
-    last_of_fund = (
-        BudgetEntry.objects.filter(fund_id=OuterRef("fund_id"))
-        .order_by("-sequence")
-        .values("sequence")[:1]
+    """The totals of each of these funds (one query: each fund's last entry read from the
+    ledger's (fund, sequence) index, however long its ledger; a fund without entries has
+    none)."""
+    last = BudgetEntry.objects.filter(fund_id=OuterRef("pk")).order_by("-sequence")
+    rows = (
+        Fund.objects.filter(pk__in=fund_ids)
+        .annotate(
+            credited=Subquery(last.values("credited")[:1]),
+            committed=Subquery(last.values("committed")[:1]),
+            paid=Subquery(last.values("paid")[:1]),
+        )
+        .values_list("pk", "credited", "committed", "paid")
     )
-    rows = BudgetEntry.objects.filter(
-        fund_id__in=fund_ids, sequence=Subquery(last_of_fund)
-    ).values_list("fund_id", "credited", "committed", "paid")
-    return {fund_id: Totals(*amounts) for fund_id, *amounts in rows}
+    return {
+        fund_id: Totals(credited, committed, paid)
+        for fund_id, credited, committed, paid in rows
+        if credited is not None
+    }
