@@ -9,6 +9,7 @@ from django.utils.translation import get_language, to_locale
 
 CURRENCY_CHOICES = [("EUR", "EUR"), ("GBP", "GBP"), ("USD", "USD"), ("INR", "INR")]
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 def current_locale() -> str:

@@ -314,12 +314,9 @@ def check_application(application_id: int) -> Stored:
             application, scope.fund_ids, more_than=exact.MAX_GROUP
         )
     )
-    record = _without(
-        record_of(
-            application_selectors.identities_in_funds([application.fund_id]).get(pk=application_id)
-        ),
-        crowded,
-    )
+    # From the row already read, not read again.
+    identity = [getattr(application, name) for name in application_selectors.IDENTITY_FIELDS]
+    record = _without(record_of(identity), crowded)
     candidates = [
         _without(record_of(row), crowded)
         for row in application_selectors.identity_candidates(

@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from entraide.applications import selectors as application_selectors
-from entraide.core.money import ZERO
+from entraide.core.money import CENT, ZERO
 from entraide.funds import ledger
 from entraide.funds.models import Fund
 from entraide.programmes.models import Allocation, Programme
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
 from entraide.core.errors import PermissionDenied, ValidationFailed
-from entraide.core.money import ZERO, format_money
+from entraide.core.money import CENT, ZERO, format_money
 from entraide.programmes import rates
 from entraide.programmes.models import Allocation, Programme, ProgrammeRole
 from entraide.programmes.permissions import require_manage
@@ -21,8 +21,6 @@ from entraide.programmes.selectors import lock_programme
 
 if TYPE_CHECKING:
     from entraide.funds.models import Fund
-
-CENT = Decimal("0.01")
 
 
 def create_programme(

@@ -19,7 +19,6 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -69,14 +68,10 @@ class Facts:
     paid_on: dt.date | None
 
 
-def _local_day(moment: dt.datetime, fund: Fund) -> dt.date:
-    return moment.astimezone(ZoneInfo(fund.time_zone)).date()
-
-
 def _paid_on(award: Award, fund: Fund) -> dt.date | None:
     """The day the fund sent the award's transfer to its bank (the award became paid then)."""
     moment = payment_selectors.sent_at(award)
-    return None if moment is None else _local_day(moment, fund)
+    return None if moment is None else fund.local_today(moment)
 
 
 def facts_of(application: Application) -> Facts | None:
@@ -91,7 +86,7 @@ def facts_of(application: Application) -> Facts | None:
         amount=award.amount,
         currency=award.currency,
         status=award.status,
-        decided_on=_local_day(award.reserved_at or award.created_at, fund),
+        decided_on=fund.local_today(award.reserved_at or award.created_at),
         paid_on=_paid_on(award, fund) if award.status == Award.Status.PAID else None,
     )
 
@@ -308,7 +303,7 @@ def render_attestation(attestation: Attestation, language: str) -> bytes:
             "birth_date": application.birth_date,
             "reference": application.reference,
             "attestation": attestation,
-            "issued_on": _local_day(attestation.issued_at, fund),
+            "issued_on": fund.local_today(attestation.issued_at),
             "status_text": _wording(wording, language),
             "signatory": wording.signatory,
             "code": attestation.code,
@@ -377,7 +372,7 @@ class Verification:
         attestation = self.attestation
         if attestation is None:
             return None
-        return _local_day(attestation.issued_at, attestation.application.fund)
+        return attestation.application.fund.local_today(attestation.issued_at)
 
 
 def verify(value: str) -> Verification:
