@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "entraide.intake",
     "entraide.payments",
     "entraide.integrity",
+    "entraide.crew",
     "entraide.reporting",
     "entraide.demo",
 ]

@@ -364,6 +364,9 @@ urlpatterns = [
         payments_bank.bank_details_enter,
         name="bank_details_enter",
     ),
+    # Crew relief (rosters, runs) and reporting (dashboards, exports) keep their own routes.
+    path("", include("entraide.crew.urls")),
+    path("", include("entraide.reporting.urls")),
     path("api/", intake_api.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -57,6 +57,15 @@ class Fund(models.Model):
             pgettext_lazy("award order", "First come, first served (by submission time)"),
         )
 
+    class Kind(models.TextChoices):
+        APPLICATIONS = "applications", pgettext_lazy("fund kind", "Applications")
+        CREW_RELIEF = "crew_relief", pgettext_lazy("fund kind", "Crew relief")
+
+    # A crew relief fund takes no application: it pays the crew of a programme's suspended
+    # productions from their rosters (entraide.crew), in its currency, through its budget.
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=Kind.choices, default=Kind.APPLICATIONS
+    )
     award_order = models.CharField(
         _("awards are funded"),
         max_length=20,

@@ -99,3 +99,29 @@ class Attestation(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class PublicStatistics(models.Model):
+    """A fund's choice to publish its statistics on a public page: counts and amounts only,
+    each figure hidden when it rests on fewer than ten people."""
+
+    fund = models.OneToOneField(
+        "funds.Fund", verbose_name=_("fund"), on_delete=models.CASCADE, related_name="+"
+    )
+    published = models.BooleanField(_("published"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("public statistics")
+        verbose_name_plural = _("public statistics")
+
+    def __str__(self) -> str:
+        return f"{self.fund_id}: {self.published}"
