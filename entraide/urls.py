@@ -281,15 +281,6 @@ urlpatterns = [
         review_messages.message_template_reset,
         name="message_template_reset",
     ),
-    path("staff/funds/<slug:slug>/exports/", review.export_start, name="export_start"),
-    path(
-        "staff/funds/<slug:slug>/exports/<str:task_id>/", review.export_status, name="export_status"
-    ),
-    path(
-        "staff/funds/<slug:slug>/exports/<str:task_id>/download/",
-        review.export_download,
-        name="export_download",
-    ),
     path("staff/funds/<slug:slug>/rules/", rules.rule_versions, name="rule_versions"),
     path("staff/funds/<slug:slug>/rules/new/", rules.rule_draft_new, name="rule_draft_new"),
     path("staff/funds/<slug:slug>/rules/<int:number>/", rules.rule_version, name="rule_version"),

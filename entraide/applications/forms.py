@@ -15,7 +15,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from entraide.applications.identity import check_birth_date_matches, normalise_nir
+from entraide.applications.identity import PersonalIdentifier
 from entraide.applications.models import Application
 from entraide.applications.submission import (
     ASKED_IN_OWN_STEPS,
@@ -62,15 +62,9 @@ IDENTIFIER_ATTRS = {"autocomplete": "off", "spellcheck": "false", "autocapitaliz
 
 
 class IdentityForm(AccessibleForm):
-    nir = forms.CharField(
-        label=_("Social security number"),
-        max_length=25,
-        help_text=_(
-            "15 characters including the 2-digit key, as on your Carte Vitale or your social "
-            "security certificate. Spaces are allowed."
-        ),
-        widget=forms.TextInput(attrs=IDENTIFIER_ATTRS),
-    )
+    """Who applies: the personal identifier is the one the fund's rules ask for
+    (``identifier``), labelled, explained and checked as that identifier."""
+
     first_name = forms.CharField(
         label=_("First name"),
         max_length=100,
@@ -85,15 +79,32 @@ class IdentityForm(AccessibleForm):
         label=_("Date of birth"), widget=DateInput(attrs={"autocomplete": "bday"})
     )
 
+    def __init__(self, *args: Any, identifier: PersonalIdentifier, **kwargs: Any) -> None:
+        forms.Form.__init__(self, *args, **kwargs)
+        self.identifier = identifier
+        # First, as on the identity card the applicant copies it from.
+        self.fields = {
+            "nir": forms.CharField(
+                label=identifier.label,
+                max_length=identifier.max_length,
+                help_text=identifier.help_text,
+                widget=forms.TextInput(attrs=IDENTIFIER_ATTRS),
+                # Too long is one way of not being this identifier (a NIR in a NINO's field).
+                error_messages={"max_length": identifier.invalid},
+            ),
+            **self.fields,
+        }
+        self.describe_fields()
+
     def clean_nir(self) -> str:
-        return str(_checked(normalise_nir, self.cleaned_data["nir"]))
+        return str(_checked(self.identifier.normalise, self.cleaned_data["nir"]))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         nir, birth_date = cleaned.get("nir"), cleaned.get("birth_date")
         if nir and birth_date:
             try:
-                check_birth_date_matches(nir, birth_date)
+                self.identifier.check_birth_date(nir, birth_date)
             except ValidationFailed as error:
                 self.add_error("birth_date", str(error.message))
         return cleaned

@@ -8,6 +8,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# The submission key of a crew relief grant starts with this (entraide.crew), then its payout.
+ROSTER_GRANT_KEY = "crew:"
+
 
 class Application(models.Model):
     """One request of one applicant to one fund: what they declared and where it stands."""
@@ -52,7 +55,9 @@ class Application(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
     )
-    nir = models.CharField(_("social security number"), max_length=15)
+    # The personal identifier the fund's rules ask for (applications.identity), compact: the
+    # NIR in France, a codice fiscale (16 characters), a DNI or NIE, a National Insurance number.
+    nir = models.CharField(_("social security number"), max_length=20)
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     birth_date = models.DateField(_("date of birth"))
@@ -112,9 +117,12 @@ class Application(models.Model):
                 condition=models.Q(partner__isnull=False),
                 name="application_idempotent_partner_submit",
             ),
-            # Every application is someone's: an applicant's account or a partner's.
+            # Every application is someone's: an applicant's account or a partner's, or a
+            # crew relief run's grant (entraide.crew: the crew member made no application).
             models.CheckConstraint(
-                condition=models.Q(applicant__isnull=False) | models.Q(partner__isnull=False),
+                condition=models.Q(applicant__isnull=False)
+                | models.Q(partner__isnull=False)
+                | models.Q(idempotency_key__startswith=ROSTER_GRANT_KEY),
                 name="application_has_submitter",
             ),
         ]
@@ -142,6 +150,12 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def from_roster(self) -> bool:
+        """A crew relief grant: no one applied, a relief run computed it from a roster; the
+        crew member has no account, and is written to by the crew relief run itself."""
+        return self.idempotency_key.startswith(ROSTER_GRANT_KEY)
 
     @property
     def full_name(self) -> str:

@@ -36,7 +36,6 @@ from entraide.applications.submission import (
     normalise_iban,
 )
 from entraide.applications.tasks import (
-    export_fund_applications,
     follow_up_submission,
     notify_applicant_of_message,
     scan_documents,
@@ -685,21 +684,64 @@ def record_scan_result(*, document: ApplicationDocument, clean: bool | None) -> 
             )
 
 
-# -- exports -----------------------------------------------------------------------------------
+# -- crew relief -------------------------------------------------------------------------------
+
+CREW_GRANT_AUDITED_FIELDS = ("reference", "status", "nir", "profession", "country", "iban")
 
 
-def request_applications_export(*, actor: Any, fund: Fund) -> str:
-    """Start a CSV export of the fund's applications; returns the task id to follow it."""
-    with transaction.atomic(durable=True):
-        require(actor, fund, Capability.EXPORT)
-        # The database tasks backend stores the task in this transaction: it runs only if the
-        # request is committed, and is never lost if it is.
-        result = export_fund_applications.enqueue(fund.pk)
-        audit.record(
-            actor=actor,
-            action="fund.export_requested",
-            obj=fund,
-            changes={"task": str(result.id), "kind": "applications"},
-            fund_id=fund.pk,
-        )
-    return str(result.id)
+def record_crew_grant(
+    *,
+    actor: Any,
+    fund: Fund,
+    idempotency_key: str,
+    nir: str,
+    first_name: str,
+    last_name: str,
+    birth_date: dt.date,
+    email: str,
+    iban: str,
+    bic: str,
+    account_holder: str,
+    language: str,
+    country: str,
+    declared: Mapping[str, Any],
+    submitted_at: dt.datetime,
+) -> Application:
+    """Record the grant of a crew relief fund to a crew member of a suspended production
+    (entraide.crew: no application was made, a relief run computed it and a second person
+    approved it), in the caller's transaction: received, its award to be placed and its status
+    moved by the caller as a decision would. Recorded once per ``idempotency_key``: a retry
+    returns the first."""
+    if fund.kind != Fund.Kind.CREW_RELIEF:
+        raise InvalidTransition(_("Only a crew relief fund grants crew relief."))
+    first = Application.objects.filter(fund=fund, idempotency_key=idempotency_key).first()
+    if first is not None:
+        return first
+    application = Application.objects.create(
+        reference=new_reference("A"),
+        fund=fund,
+        status=Application.Status.RECEIVED,
+        nir=nir,
+        first_name=first_name,
+        last_name=last_name,
+        birth_date=birth_date,
+        email=email,
+        country=country,
+        profession=Application.Profession.TECHNICIAN,
+        declared=dict(declared),
+        iban=iban,
+        bic=bic,
+        account_holder=account_holder,
+        language=language,
+        idempotency_key=idempotency_key,
+        submitted_at=submitted_at,
+        status_changed_at=timezone.now(),
+    )
+    audit.record(
+        actor=actor,
+        action="application.crew_grant_recorded",
+        obj=application,
+        changes=audit.created(audit.snapshot(application, CREW_GRANT_AUDITED_FIELDS)),
+        fund_id=fund.pk,
+    )
+    return application

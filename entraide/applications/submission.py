@@ -1,8 +1,9 @@
 """What an application carries, and the one validation every channel goes through.
 
 The portal's steps and the partners' API both end in :func:`check_submission`: the same rules
-for the NIR, the birth date, the IBAN, the consent and the answers to the fund's questions,
-each problem reported with the path of the field it concerns (``applicant.nir``).
+for the personal identifier (the one the fund's rules ask for: the NIR in France), the birth
+date, the IBAN, the consent and the answers to the fund's questions, each problem reported with
+the path of the field it concerns (``applicant.nir``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from entraide.applications.identity import check_birth_date_matches, normalise_nir
+from entraide.applications.identity import PersonalIdentifier, identifier_of
 from entraide.applications.models import Application
 from entraide.core.errors import ValidationFailed
 from entraide.rules.declared import AnswersInvalid, clean_answers
@@ -124,8 +125,9 @@ def _required(value: str, name: str) -> Problem | None:
 
 
 def check_submission(data: SubmissionData, document: RuleDocument | None) -> SubmissionData:
-    """The submission normalised (NIR and IBAN compact, the BIC found from the IBAN when left
-    empty, names trimmed, answers typed), or :class:`SubmissionInvalid` listing every problem."""
+    """The submission normalised (identifier and IBAN compact, the BIC found from the IBAN when
+    left empty, names trimmed, answers typed), or :class:`SubmissionInvalid` listing every
+    problem. The ``document`` says which identifier the fund asks for."""
     problems: list[Problem] = []
     cleaned: dict[str, Any] = {}
 
@@ -148,9 +150,10 @@ def check_submission(data: SubmissionData, document: RuleDocument | None) -> Sub
             validate_email(cleaned["email"])
         except ValidationError:
             problems.append(Problem(FIELD_PATHS["email"], str(_("Enter a valid e-mail address."))))
-    attempt("nir", normalise_nir, data.nir)
+    identifier = identifier_of(document)
+    attempt("nir", identifier.normalise, data.nir)
     if "nir" in cleaned:
-        attempt("birth_date", _birth_date_of, cleaned["nir"], data.birth_date)
+        attempt("birth_date", _birth_date_of, identifier, cleaned["nir"], data.birth_date)
     attempt("iban", normalise_iban, data.iban)
     attempt("bic", normalise_bic, data.bic)
     if cleaned.get("iban") and cleaned.get("bic") == "":
@@ -185,8 +188,8 @@ def check_submission(data: SubmissionData, document: RuleDocument | None) -> Sub
     )
 
 
-def _birth_date_of(nir: str, birth_date: dt.date) -> dt.date:
-    check_birth_date_matches(nir, birth_date)
+def _birth_date_of(identifier: PersonalIdentifier, value: str, birth_date: dt.date) -> dt.date:
+    identifier.check_birth_date(value, birth_date)
     return birth_date
 
 

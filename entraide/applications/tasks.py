@@ -1,24 +1,19 @@
-"""Background work of the portal: receipts and notifications, virus scans, and exports that
-show their progress. Each task is idempotent: running it twice does no harm."""
+"""Background work of the portal: receipts and notifications, and virus scans. Each task is
+idempotent: running it twice does no harm."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
-from pathlib import Path
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
-from django_tasks.base import TaskContext
 
 from entraide.applications import documents as document_store
 from entraide.applications import selectors
-from entraide.applications.models import Application, ApplicationDocument
-from entraide.core.progress import report_progress
+from entraide.applications.models import ApplicationDocument
 
 
 @task()
@@ -99,35 +94,3 @@ def scan_documents(application_id: int) -> None:
     )
     for document in waiting:
         record_scan_result(document=document, clean=document_store.scan(document.stored_name))
-
-
-EXPORT_COLUMNS = (
-    "reference",
-    "status",
-    "submitted_at",
-    "first_name",
-    "last_name",
-    "profession",
-)
-
-
-@task(takes_context=True)
-def export_fund_applications(context: TaskContext, fund_id: int) -> str:
-    """Write the fund's applications to a CSV file (no NIR), reporting progress as it goes."""
-    queryset = Application.objects.filter(fund_id=fund_id).order_by("pk")
-    total = queryset.count()
-    exports_dir = Path(settings.EXPORTS_DIR)
-    exports_dir.mkdir(parents=True, exist_ok=True)
-    path = exports_dir / f"applications-{fund_id}-{context.task_result.id}.csv"
-    report_progress(context, done=0, total=total, label=_("Exporting applications"))
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(EXPORT_COLUMNS)
-        for done, row in enumerate(
-            queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000), start=1
-        ):
-            writer.writerow(row)
-            if done % 1000 == 0:
-                report_progress(context, done=done, total=total)
-    report_progress(context, done=total, total=total, output_path=str(path))
-    return str(path)

@@ -31,6 +31,7 @@ from entraide.applications.forms import (
     SituationForm,
     field_name,
 )
+from entraide.applications.identity import identifier_of
 from entraide.applications.models import Application, ApplicationDraft
 from entraide.applications.origin import origin_of
 from entraide.applications.submission import (
@@ -235,8 +236,9 @@ class Applying:
             initial["account_holder"] = " ".join(
                 str(identity[part]) for part in ("first_name", "last_name") if identity.get(part)
             )
+        if step == Step.IDENTITY:
+            return IdentityForm(data, initial=initial, identifier=identifier_of(self.rules))
         form_class: dict[str, type[AccessibleForm]] = {
-            Step.IDENTITY: IdentityForm,
             Step.CONTACT: ContactForm,
             Step.BANK: BankForm,
         }

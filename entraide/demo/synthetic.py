@@ -1,10 +1,15 @@
-"""Synthetic French identities and employment records: valid keys, no real person."""
+"""Synthetic identities (French, and British for the UK partner fund), employment records and
+crew rosters: valid keys, no real person."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
+import io
 import random
+import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,6 +17,8 @@ from faker import Faker
 from schwifty import IBAN
 from stdnum import luhn
 from stdnum.fr import nir as stdnum_nir
+
+from entraide.applications.identity import NINO
 
 AUDIOVISUAL_EMPLOYERS = (
     ("59.11A", "2642"),
@@ -69,6 +76,7 @@ class SyntheticPerson:
     address_line: str
     postcode: str
     city: str
+    country: str
     iban: str
 
 
@@ -95,6 +103,7 @@ def make_people(count: int, seed: int = 2020) -> list[SyntheticPerson]:
                 address_line=fake.street_address(),
                 postcode=fake.postcode(),
                 city=fake.city(),
+                country="FR",
                 iban=make_iban(rng),
             )
         )
@@ -135,6 +144,90 @@ def make_look_alikes(people: list[SyntheticPerson], seed: int = 2021) -> list[Sy
             phone="",
         ),
     ]
+
+
+# Bank codes and sort codes of British retail banks, so the UK IBANs look like real ones.
+BRITISH_BANKS = (("NWBK", "601613"), ("BARC", "200000"), ("LOYD", "309634"), ("HBUK", "400515"))
+
+
+def make_uk_iban(rng: random.Random) -> str:
+    """A British IBAN with a valid key (schwifty computes it)."""
+    bank, sort_code = rng.choice(BRITISH_BANKS)
+    return str(
+        IBAN.generate(
+            "GB", bank_code=bank, branch_code=sort_code, account_code=f"{rng.randrange(10**8):08d}"
+        ).compact
+    )
+
+
+def make_nino(rng: random.Random) -> str:
+    """A National Insurance number in HMRC's format, as the portal checks it (identity.NINO):
+    drawn again until its prefix is one that HMRC allocates."""
+    while True:
+        nino = (
+            "".join(rng.choices(string.ascii_uppercase, k=2))
+            + f"{rng.randrange(10**6):06d}"
+            + rng.choice("ABCD")
+        )
+        if NINO.fullmatch(nino):
+            return nino
+
+
+@dataclass(frozen=True)
+class SyntheticUkPerson(SyntheticPerson):
+    """A freelancer of UK film and TV with their answers to the UK fund's questions
+    (rulesets/uk-film-tv-hardship.yaml); ``nir`` holds their National Insurance number."""
+
+    residence_country: str
+    engagement: str
+    screen_months: int
+    work_stopped: bool
+    monthly_income: Decimal
+    essential_outgoings: Decimal
+    savings: Decimal
+
+
+def make_uk_people(count: int, seed: int = 2020) -> list[SyntheticUkPerson]:
+    """About two in three meet the UK fund's rules; each of the others lives abroad, has a
+    permanent contract, worked too few months, has no shortfall or too much savings."""
+    rng = random.Random(seed)
+    fake = Faker("en_GB")
+    fake.seed_instance(seed)
+    people = []
+    for index in range(count):
+        first, last = fake.first_name(), fake.last_name()
+        income = Decimal(rng.randrange(0, 2_400, 50))
+        # Above the income by up to £2,000 a month (from £1,000: the higher need's grants).
+        shortfall = rng.randrange(50, 2_000, 50) if rng.random() > 0.1 else -rng.randrange(500)
+        people.append(
+            SyntheticUkPerson(
+                first_name=first,
+                last_name=last,
+                email=f"uk.applicant{index + 1:03d}@demo.entraide.invalid",
+                birth_date=fake.date_of_birth(minimum_age=20, maximum_age=65),
+                nir=make_nino(rng),
+                profession=rng.choice(("technician", "artist")),
+                annual_resources=income * 12,
+                phone=fake.phone_number(),
+                address_line=" ".join(fake.street_address().split()),
+                postcode=fake.postcode(),
+                city=fake.city(),
+                country="GB",
+                iban=make_uk_iban(rng),
+                residence_country="IE" if rng.random() < 0.03 else "GB",
+                engagement=rng.choices(("freelance", "fixed_term", "employee"), (6, 3, 0.5))[0],
+                screen_months=rng.randint(6, 12) if rng.random() > 0.1 else rng.randint(0, 5),
+                work_stopped=rng.random() > 0.03,
+                monthly_income=income,
+                essential_outgoings=income + shortfall,
+                savings=Decimal(
+                    rng.randrange(0, 5_000, 100)
+                    if rng.random() > 0.1
+                    else rng.randrange(5_100, 20_000, 100)
+                ),
+            )
+        )
+    return people
 
 
 def make_declarations(rng: random.Random, nir: str, profession: str) -> list[dict[str, object]]:
@@ -232,3 +325,137 @@ def status_report(
 <OrgnlPmtInfAndSts><OrgnlPmtInfId>{original}-1</OrgnlPmtInfId>{items}</OrgnlPmtInfAndSts>
 </CstmrPmtStsRpt>
 </Document>""".encode()
+
+
+# -- crew rosters (read by entraide.crew.roster; the format: docs/crew.md) ---------------------
+
+ROSTER_HEADER = (
+    "production",
+    "title",
+    "country",
+    "suspended_on",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "email",
+    "national_id",
+    "role",
+    "weekly_rate",
+    "day_rate",
+    "currency",
+    "iban",
+    "bic",
+    "account_holder",
+    "language",
+)
+
+
+def birth_date_of(n: int) -> dt.date:
+    """Different for each n below 420, so that no two crew members share an identity."""
+    return dt.date(1960 + n % 30, 1 + n % 12, 1 + n % 28)
+
+
+def crew_row(n: int, **values: str) -> dict[str, str]:
+    """Person number ``n`` on production PROD-1 (French, in euros), with a NIR and a weekly
+    rate; ``values`` replace columns. The same ``n`` is the same person on every production."""
+    rng = random.Random(n)
+    fake = Faker("fr_FR")
+    fake.seed_instance(n)
+    first_name, last_name = fake.first_name(), fake.last_name()
+    birth = birth_date_of(n)
+    row = {
+        "production": "PROD-1",
+        "title": "Les Nuits de Marseille",
+        "country": "FR",
+        "suspended_on": "2020-03-16",
+        "first_name": first_name,
+        "last_name": last_name,
+        "birth_date": birth.isoformat(),
+        "email": f"crew{n}@example.org",
+        "national_id": make_nir(rng, birth, 1 + n % 2),
+        "role": "Électricien",
+        "weekly_rate": "1200.00",
+        "day_rate": "",
+        "currency": "EUR",
+        "iban": make_iban(rng),
+        "bic": "",
+        "account_holder": f"{first_name} {last_name}",
+        "language": "fr",
+    }
+    row.update(values)
+    return row
+
+
+def roster_file(
+    rows: Sequence[dict[str, str]],
+    *,
+    header: Sequence[str] = ROSTER_HEADER,
+    names: Sequence[str] | None = None,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> bytes:
+    """The CSV of ``rows`` (their ``header`` columns), the header written as ``names``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(names or header)
+    for row in rows:
+        writer.writerow([row.get(column, "") for column in header])
+    return buffer.getvalue().encode(encoding)
+
+
+# The demo programme's suspended productions, French and paid in euros: reference, title,
+# suspension day, crew lines.
+CREW_PRODUCTIONS = (
+    ("SER-2020-01", "Les Nuits de Marseille", "2020-03-16", 26),
+    ("FILM-2020-04", "La Dernière Bobine", "2020-03-13", 20),
+    ("SER-2020-07", "Brigade du littoral", "2020-03-17", 14),
+)
+# A shoot's roles, paid by the week or by the day (the column), lowest and highest in euros:
+# two weeks of a director of photography's pay are above the demo's cap.
+CREW_ROLES = (
+    ("Chef opérateur", "weekly_rate", 2400, 3000),
+    ("Cheffe électricienne", "weekly_rate", 1300, 1600),
+    ("Électricien", "day_rate", 200, 260),
+    ("Machiniste", "day_rate", 190, 250),
+    ("Cheffe décoratrice", "weekly_rate", 1700, 2100),
+    ("Constructeur de décors", "day_rate", 180, 240),
+    ("Maquilleuse", "weekly_rate", 1100, 1400),
+    ("Coiffeur", "day_rate", 190, 240),
+    ("Costumière", "weekly_rate", 1100, 1400),
+    ("Ingénieur du son", "weekly_rate", 1600, 2000),
+    ("Assistante réalisatrice", "weekly_rate", 1500, 1900),
+    ("Régisseur", "day_rate", 180, 230),
+)
+
+
+def make_crew_roster(seed: int = 2020) -> bytes:
+    """The roster of the demo's productions (:data:`CREW_PRODUCTIONS`): one person is on the
+    first and the last production (paid once: the programme's rule), and one line of the first
+    has an IBAN whose key is wrong (the import refuses that line and keeps the others)."""
+    rng = random.Random(seed)
+    rows: list[dict[str, str]] = []
+    for code, title, suspended_on, size in CREW_PRODUCTIONS:
+        for _ in range(size):
+            n = len(rows) + 1
+            role, column, lowest, highest = rng.choice(CREW_ROLES)
+            values = {
+                "weekly_rate": "",
+                "day_rate": "",
+                column: f"{rng.randrange(lowest, highest + 1, 10)}.00",
+            }
+            rows.append(
+                crew_row(
+                    n,
+                    production=code,
+                    title=title,
+                    suspended_on=suspended_on,
+                    role=role,
+                    email=f"crew{n:02d}@demo.entraide.invalid",
+                    language="en" if rng.random() < 0.2 else "fr",
+                    **values,
+                )
+            )
+    code, title, suspended_on, _size = CREW_PRODUCTIONS[-1]
+    rows.append(dict(rows[0], production=code, title=title, suspended_on=suspended_on))
+    rows[1]["iban"] = "FR00" + rows[1]["iban"][4:]  # 00: never an IBAN's check digits
+    return roster_file(rows)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -10,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.core.forms import AccessibleForm, DateInput
 from entraide.core.money import CURRENCY_CHOICES
+from entraide.funds.models import Fund
 from entraide.funds.services import DocumentRequirementInput, FaqEntry
+from entraide.programmes.models import Programme
 from entraide.rules.declared import answer_fields, clean_form_answers
 from entraide.rules.document import RuleDocument
 
@@ -64,6 +67,37 @@ class FundForm(AccessibleForm):
         choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())],
         initial="Europe/Paris",
     )
+    kind = forms.ChoiceField(
+        label=_("Kind of fund"),
+        choices=Fund.Kind.choices,
+        initial=Fund.Kind.APPLICATIONS,
+        required=False,
+        help_text=_(
+            "A crew relief fund takes no application: it pays the crews of its programme's "
+            "suspended productions from their rosters, in its currency, within its budget."
+        ),
+    )
+    programme_id = forms.TypedChoiceField(
+        label=_("Programme"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("The donor's programme the fund is part of, if any: a crew relief fund is."),
+    )
+
+    def __init__(self, *args: Any, programmes: Iterable[Programme] = (), **kwargs: Any) -> None:
+        # The choices first: describing the fields validates a bound form.
+        forms.Form.__init__(self, *args, **kwargs)
+        programme_field = self.fields["programme_id"]
+        assert isinstance(programme_field, forms.TypedChoiceField)
+        programme_field.choices = [
+            ("", _("None")),
+            *[(programme.pk, programme.name) for programme in programmes],
+        ]
+        self.describe_fields()
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or Fund.Kind.APPLICATIONS
 
 
 # -- the eligibility self-check -----------------------------------------------------------------

@@ -313,7 +313,8 @@ class Award(models.Model):
         on_delete=models.PROTECT,
         related_name="awards",
     )
-    nir = models.CharField(_("social security number"), max_length=15)
+    # The application's personal identifier, whatever its kind (applications.identity).
+    nir = models.CharField(_("social security number"), max_length=20)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)

@@ -43,12 +43,16 @@ def fund_for_staff(user: Any, slug: str, capability: Capability = Capability.VIE
 
 
 def public_funds(today: dt.date) -> QuerySet[Fund]:
-    """Funds whose window has not closed yet (a day of margin for time zones ahead of UTC)."""
-    return Fund.objects.filter(closes_on__gte=today - dt.timedelta(days=1)).order_by("closes_on")
+    """Funds taking applications whose window has not closed yet (a day of margin for time
+    zones ahead of UTC); a crew relief fund takes none."""
+    return Fund.objects.filter(
+        kind=Fund.Kind.APPLICATIONS, closes_on__gte=today - dt.timedelta(days=1)
+    ).order_by("closes_on")
 
 
 def public_fund(slug: str) -> Fund:
-    return get_object_or_404(Fund, slug=slug)
+    """A fund taking applications (a crew relief fund has no public page: 404)."""
+    return get_object_or_404(Fund, slug=slug, kind=Fund.Kind.APPLICATIONS)
 
 
 def fund_by_id(fund_id: int) -> Fund:

@@ -21,6 +21,8 @@ from entraide.funds import ledger
 from entraide.funds.models import Award, Fund, FundDocumentRequirement, FundQuestion, FundRole
 from entraide.funds.permissions import Capability, can_create_funds, has_capability, require
 from entraide.funds.selectors import lock_fund
+from entraide.programmes.models import Programme
+from entraide.programmes.permissions import can_manage
 
 FUND_AUDITED_FIELDS = (
     "slug",
@@ -34,6 +36,7 @@ FUND_AUDITED_FIELDS = (
     "closing_time",
     "time_zone",
     "programme_id",
+    "kind",
 )
 PUBLIC_PAGE_FIELDS = (
     "summary_fr",
@@ -78,9 +81,18 @@ def create_fund(
     time_zone: str = "Europe/Paris",
     description: str = "",
     programme_id: int | None = None,
+    kind: str = Fund.Kind.APPLICATIONS,
 ) -> Fund:
-    """Open a new fund; the person who creates it becomes its operator admin."""
+    """Open a new fund; the person who creates it becomes its operator admin. A crew relief
+    fund (``kind``) pays the crews of its programme's productions and takes no application."""
     _check_window(opens_on, opening_time, closes_on, closing_time)
+    if kind not in Fund.Kind.values:
+        raise ValidationFailed(_("Choose a kind of fund."), field="kind")
+    if kind == Fund.Kind.CREW_RELIEF and programme_id is None:
+        raise ValidationFailed(
+            _("A crew relief fund pays the crews of a programme: choose the programme."),
+            field="programme_id",
+        )
     if time_zone not in zoneinfo.available_timezones():
         raise ValidationFailed(_("Unknown time zone."), field="time_zone")
     if budget < 0:
@@ -90,6 +102,12 @@ def create_fund(
     with transaction.atomic(durable=True):
         if not can_create_funds(actor):
             raise PermissionDenied()
+        if programme_id is not None:
+            programme = Programme.objects.filter(pk=programme_id).first()
+            if programme is None or not can_manage(actor, programme):
+                raise ValidationFailed(
+                    _("Choose a programme that you manage."), field="programme_id"
+                )
         if Fund.objects.filter(slug=slug).exists():
             raise ValidationFailed(_("A fund with this short name already exists."), field="slug")
         fund = Fund.objects.create(
@@ -105,6 +123,7 @@ def create_fund(
             time_zone=time_zone,
             description=description,
             programme_id=programme_id,
+            kind=kind,
         )
         audit.record(
             actor=actor,

@@ -26,7 +26,7 @@ from entraide.funds.forms import (
 from entraide.funds.permissions import Capability, can_create_funds, is_back_office_user
 from entraide.funds.window import evaluation_day, window_state
 from entraide.programmes import selectors as programme_selectors
-from entraide.programmes.permissions import is_operator
+from entraide.programmes.permissions import is_operator, programmes_for
 from entraide.rules.declared import evaluate_answers, questions
 from entraide.rules.engine import deciding_criteria
 
@@ -114,7 +114,9 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 def fund_create(request: HttpRequest) -> HttpResponse:
     if not can_create_funds(request.user):
         raise PermissionDenied()
-    form = FundForm(request.POST or None)
+    form = FundForm(
+        request.POST or None, programmes=programmes_for(request.user).order_by("name", "pk")
+    )
     if request.method == "POST" and form.is_valid():
         try:
             fund = services.create_fund(actor=request.user, **form.cleaned_data)

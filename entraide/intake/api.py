@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Status
@@ -23,6 +25,7 @@ from ninja.operation import Operation
 from ninja.params import functions as param
 from ninja.security import HttpBearer
 
+from entraide.applications.identity import identifier_of
 from entraide.applications.models import Application
 from entraide.applications.services import request_digest_of, submit_application
 from entraide.core.errors import DomainError, NotFound, ValidationFailed
@@ -54,6 +57,9 @@ their members, with the same checks as the fund's own portal, and follow their s
 * **Errors**: RFC 9457 problems (`application/problem+json`), with one entry per field in
   `errors` (`path` such as `applicant.nir`, `bank.iban`, `declared.annual_resources`);
   messages in the language of `Accept-Language` (French or English).
+* **Personal identifier**: `applicant.nir` holds the one the fund's rules ask for (the French
+  social security number, a codice fiscale, a DNI or NIE, a National Insurance number...):
+  `GET /v1/funds/{slug}` names it (`identifier`).
 * **Status changes**: poll `GET .../applications?changed_since=...` or receive signed webhooks.
 * **Evidence** (`/v1/evidence/...`): for the scripts of a fund operator, who import files of
   records; authenticated by a staff member's personal token (`entraide accounts token`).
@@ -165,17 +171,22 @@ def get_fund(request: HttpRequest, slug: str) -> dict[str, Any]:
     fund = token_of(request).fund
     window = window_state(fund)
     version = rules_selectors.current_version(fund)
+    document = rules_selectors.document_of(version) if version is not None else None
     questions = (
-        declared.questions(
-            rules_selectors.document_of(version), skip=frozenset({"profession", "birth_date"})
-        )
-        if version is not None
+        declared.questions(document, skip=frozenset({"profession", "birth_date"}))
+        if document is not None
         else []
     )
+    identifier = identifier_of(document)
     return {
         "slug": fund.slug,
         "name": fund.name,
         "currency": fund.currency,
+        "identifier": {
+            "id": identifier.id,
+            "label": _bilingual(identifier.label),
+            "help": _bilingual(identifier.help_text),
+        },
         "window": {
             "opens_at": window.opens_at,
             "closes_at": window.closes_at,
@@ -203,6 +214,15 @@ def get_fund(request: HttpRequest, slug: str) -> dict[str, Any]:
             for question in questions
         ],
     }
+
+
+def _bilingual(text: Promise) -> dict[str, str]:
+    """A text of the platform in both languages, as the rules' own texts are given."""
+    bilingual = {}
+    for language in ("fr", "en"):
+        with translation.override(language):
+            bilingual[language] = str(text)
+    return bilingual
 
 
 # -- applications -------------------------------------------------------------------------------

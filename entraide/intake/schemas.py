@@ -1,8 +1,9 @@
 """The shapes of the intake API, as the OpenAPI document shows them.
 
-The request schemas only check shapes and sizes; what a value means (the NIR key, the IBAN,
-the answers to the fund's questions) is checked by the same code as the portal's, in
-``applications.submission``, so that both channels accept and refuse the same applications.
+The request schemas only check shapes and sizes; what a value means (the personal identifier
+the fund asks for, the IBAN, the answers to the fund's questions) is checked by the same code as
+the portal's, in ``applications.submission``, so that both channels accept and refuse the same
+applications.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
+from entraide.applications.identity import MAX_TYPED_LENGTH
 from entraide.applications.submission import SubmissionData
 
 
@@ -43,9 +45,14 @@ class Strict(Schema):
 
 class ApplicantIn(Strict):
     nir: str = Field(
-        max_length=21,
-        description="French social security number: 15 characters including the key.",
-        examples=["1 85 04 75 116 042 02"],
+        max_length=MAX_TYPED_LENGTH,
+        description=(
+            "The personal identifier the fund asks for (GET /v1/funds/{slug}: `identifier`): "
+            "in France the social security number (NIR, 15 characters including the key); "
+            "codice fiscale, DNI or NIE, National Insurance number for the funds that ask for "
+            "them. Spaces are allowed; an error is reported on `applicant.nir` whatever the kind."
+        ),
+        examples=["1 85 04 75 116 042 02", "RCCMNL83S18D969H", "AB 12 34 56 C"],
     )
     first_name: str = Field(max_length=100, examples=["Camille"])
     last_name: str = Field(max_length=100, examples=["Martin"])
@@ -208,10 +215,19 @@ class WindowOut(Schema):
     is_open: bool
 
 
+class IdentifierOut(Schema):
+    id: str = Field(description="fr-nir, it-codice-fiscale, es-dni-nie or gb-nino")
+    label: Bilingual
+    help: Bilingual
+
+
 class FundOut(Schema):
     slug: str
     name: str
     currency: str
+    identifier: IdentifierOut = Field(
+        description="The personal identifier that `applicant.nir` holds for this fund."
+    )
     window: WindowOut
     rules_version: int | None = Field(
         description="Version of the rules in force today (null: none published yet)."

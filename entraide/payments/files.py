@@ -34,6 +34,7 @@ from lxml.builder import ElementMaker
 from text_unidecode import unidecode
 
 from entraide.core.errors import DomainError, ValidationFailed
+from entraide.core.spreadsheets import spreadsheet_cell
 
 from .models import SEPA_FORMATS, FileFormat
 
@@ -48,8 +49,6 @@ MAX_AMOUNT = Decimal("999999999.99")
 CENT = Decimal("0.01")
 # The Latin character set every SEPA bank must accept (EPC's implementation guidelines).
 _OUTSIDE_SEPA = re.compile(r"[^A-Za-z0-9/?:().,'+ -]+")
-# A cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,11 +428,6 @@ def build_csv(
                 cells.append(spreadsheet_cell(getattr(transfer, field)))
         writer.writerow(cells)
     return buffer.getvalue().encode("utf-8")
-
-
-def spreadsheet_cell(text: str) -> str:
-    """The text, made inert for spreadsheets: a leading apostrophe keeps a formula as text."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def file_name(reference: str, file_format: str) -> str:

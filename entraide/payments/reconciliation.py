@@ -20,10 +20,10 @@ from django.utils.translation import pgettext_lazy
 from openpyxl import Workbook
 
 from entraide.core.money import ZERO
+from entraide.core.spreadsheets import spreadsheet_cell
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund
 from entraide.payments import reasons
-from entraide.payments.files import spreadsheet_cell
 from entraide.payments.models import Payment
 
 CENT = Decimal("0.01")

@@ -608,6 +608,12 @@ def mark_batch_sent(*, actor: Any, batch: PaymentBatch) -> PaymentBatch:
             changes={"count": len(award_ids), "total": total},
             fund_id=batch.fund_id,
         )
+        if batch.fund.kind == Fund.Kind.CREW_RELIEF:
+            # Crew members have no account to see "paid" in: they get it, and the
+            # attestation, by e-mail.
+            from entraide.crew.tasks import tell_crew_paid
+
+            enqueue_with_transaction(tell_crew_paid, batch.pk)
     return batch
 
 

@@ -21,13 +21,13 @@ import datetime as dt
 import decimal
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.numbers import format_decimal, get_currency_precision, is_currency
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, ManyToManyRel, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +36,7 @@ from lxml import etree
 from entraide.audit import services as audit
 from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
 from entraide.core.money import current_locale
-from entraide.programmes.models import Allocation, ExchangeRate, RateImport
+from entraide.programmes.models import ExchangeRate, RateImport
 
 EURO = "EUR"
 RATE_PLACES = 8  # decimals of a rate between two currencies (Allocation.rate)
@@ -301,10 +301,40 @@ def parse_ecb(content: bytes, file_name: str) -> ParsedRates:
 
 
 @dataclass(frozen=True)
+class RateConflict:
+    """A rate of the file that differs from the ECB rate an earlier file stored for that day
+    and currency: the stored one is kept (conversions may have read it), and the import says so."""
+
+    day: dt.date
+    currency: str
+    stored: Decimal
+    in_file: Decimal
+
+
+@dataclass(frozen=True)
 class Imported:
     rate_import: RateImport
     created: bool  # False: the same file was imported before, nothing changed
     problems: list[RateProblem]
+    new_rates: int = 0  # stored by this import: the file's rates less those already known
+    conflicts: list[RateConflict] = field(default_factory=list)
+
+
+def _conflicts(parsed: ParsedRates, rate_import: RateImport) -> list[RateConflict]:
+    """The file's rates that earlier imports stored with another value, by day and currency."""
+    stored = ExchangeRate.objects.filter(
+        source=ExchangeRate.Source.ECB,
+        day__gte=min(parsed.days),
+        day__lte=max(parsed.days),
+    ).exclude(imported_from=rate_import)
+    conflicts = []
+    for day, currency, rate in stored.values_list("day", "currency", "rate").order_by(
+        "day", "currency"
+    ):
+        in_file = parsed.days.get(day, {}).get(currency)
+        if in_file is not None and in_file != rate:
+            conflicts.append(RateConflict(day=day, currency=currency, stored=rate, in_file=in_file))
+    return conflicts
 
 
 def _require_operator(actor: Any) -> None:
@@ -362,6 +392,8 @@ def import_rates(*, actor: Any, file_name: str, content: bytes) -> Imported:
             batch_size=INSERT_BATCH,
             ignore_conflicts=True,
         )
+        new_rates = ExchangeRate.objects.filter(imported_from=rate_import).count()
+        conflicts = _conflicts(parsed, rate_import)
         audit.record(
             actor=actor,
             action="rates.imported",
@@ -372,12 +404,19 @@ def import_rates(*, actor: Any, file_name: str, content: bytes) -> Imported:
                         rate_import,
                         ("file_name", "sha256", "days", "rates", "first_day", "last_day"),
                     ),
-                    "new_rates": ExchangeRate.objects.filter(imported_from=rate_import).count(),
+                    "new_rates": new_rates,
                     "problems": len(parsed.problems),
+                    "conflicts": len(conflicts),
                 }
             ),
         )
-    return Imported(rate_import=rate_import, created=True, problems=parsed.problems)
+    return Imported(
+        rate_import=rate_import,
+        created=True,
+        problems=parsed.problems,
+        new_rates=new_rates,
+        conflicts=conflicts,
+    )
 
 
 RECORDED_FIELDS = ("currency", "day", "rate", "source", "note")
@@ -435,7 +474,15 @@ def record_rate(
 
 
 def _used(rate: ExchangeRate) -> bool:
-    return Allocation.rates_used.through.objects.filter(exchangerate_id=rate.pk).exists()
+    """Whether a record kept the rate as one it read: an allocation, a crew relief payout...
+    (every many-to-many relation to the rates, whichever app holds it)."""
+    for relation in ExchangeRate._meta.related_objects:
+        if not isinstance(relation, ManyToManyRel) or relation.through is None:
+            continue
+        reading = {relation.field.m2m_reverse_name(): rate.pk}
+        if relation.through._default_manager.filter(**reading).exists():
+            return True
+    return False
 
 
 # -- converting ---------------------------------------------------------------------------------

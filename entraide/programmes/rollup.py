@@ -19,6 +19,9 @@ from entraide.funds import ledger
 from entraide.funds.models import Fund
 from entraide.programmes.models import Allocation, Programme
 
+# Below this many grants a fund's figures are not shown to a donor (k-anonymity).
+SMALL_COUNT = 10
+
 
 @dataclass(frozen=True)
 class FundLine:

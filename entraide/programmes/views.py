@@ -37,7 +37,7 @@ from entraide.programmes.forms import (
 )
 from entraide.programmes.models import Allocation, Programme, ProgrammeRole
 from entraide.programmes.permissions import can_manage, is_operator
-from entraide.programmes.rollup import FundLine, Rollup, rollup
+from entraide.programmes.rollup import SMALL_COUNT, FundLine, Rollup, rollup
 
 # How many rates recorded by hand the exchange rates page lists.
 MANUAL_RATES_SHOWN = 20
@@ -62,10 +62,6 @@ class FundRow:
     # For the donor, a fund with fewer than SMALL_COUNT grants shows no amounts committed or
     # paid: a grant or two would be a person's.
     suppressed: bool
-
-
-# Below this many grants a fund's amounts are not shown to a donor (k-anonymity).
-SMALL_COUNT = 10
 
 
 @dataclass(frozen=True)
@@ -121,27 +117,28 @@ def _render_rollup(
     picture = rollup(programme) if picture is None else picture
     currency = programme.currency
     managing = can_manage(request.user, programme)
+    rows = [
+        FundRow(
+            line=line,
+            rate=(
+                ""
+                if line.rate is None
+                else (_("%(rate)s on average") if line.rate_is_average else "%(rate)s")
+                % {"rate": rate_text(line.rate, currency, line.fund.currency)}
+            ),
+            suppressed=not managing and line.granted < SMALL_COUNT,
+        )
+        for line in picture.funds
+    ]
     context: dict[str, Any] = {
         "programme": programme,
         "rollup": picture,
-        "rows": [
-            FundRow(
-                line=line,
-                rate=(
-                    ""
-                    if line.rate is None
-                    else (_("%(rate)s on average") if line.rate_is_average else "%(rate)s")
-                    % {"rate": rate_text(line.rate, currency, line.fund.currency)}
-                ),
-                suppressed=not managing and line.granted < SMALL_COUNT,
-            )
-            for line in picture.funds
-        ],
+        "rows": rows,
         "funds_allocated": picture.allocated - picture.crew_allocated,
         "applications": sum(line.applications for line in picture.funds),
         "granted": sum(line.granted for line in picture.funds),
-        "totals_suppressed": not managing
-        and sum(line.granted for line in picture.funds) < SMALL_COUNT,
+        # The totals less the funds shown would give a hidden fund's figures.
+        "totals_suppressed": any(row.suppressed for row in rows),
         "can_manage": False,
     }
     if managing:
@@ -319,8 +316,16 @@ def exchange_rates_import(request: HttpRequest) -> HttpResponse:
             if imported.created:
                 messages.success(
                     request,
-                    _("%(file)s is imported: %(rates)s rates of %(days)s days.")
-                    % {"file": done.file_name, "rates": done.rates, "days": done.days},
+                    _(
+                        "%(file)s is imported: %(rates)s rates of %(days)s days, %(new)s of "
+                        "them new."
+                    )
+                    % {
+                        "file": done.file_name,
+                        "rates": done.rates,
+                        "days": done.days,
+                        "new": imported.new_rates,
+                    },
                 )
             else:
                 messages.info(

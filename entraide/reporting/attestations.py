@@ -200,22 +200,7 @@ def issue_attestation(
         facts = facts_of(application)
         if facts is None:
             raise NoAttestation()
-        attestation, created = _stored(application, facts)
-        described = {
-            "application": application.reference,
-            "code": attestation.code,
-            "amount": attestation.amount,
-            "currency": attestation.currency,
-            "status": attestation.status,
-        }
-        if created:
-            audit.record(
-                actor=actor,
-                action="attestation.issued",
-                obj=attestation,
-                changes=described,
-                fund_id=application.fund_id,
-            )
+        attestation, described = _issued(actor, application, facts)
         if for_staff:
             audit.record(
                 actor=actor,
@@ -225,6 +210,43 @@ def issue_attestation(
                 fund_id=application.fund_id,
             )
     return attestation
+
+
+def issue_without_account(application: Application) -> Attestation | None:
+    """The attestation of a grant made to someone with no account to download it (a crew
+    member, paid from a roster): issued by the platform to be sent by e-mail. None while the
+    grant waits for budget."""
+    if application.applicant_id is not None:
+        raise PermissionDenied()
+    with transaction.atomic(durable=True):
+        facts = facts_of(application)
+        if facts is None:
+            return None
+        return _issued(None, application, facts)[0]
+
+
+def _issued(
+    actor: Any, application: Application, facts: Facts
+) -> tuple[Attestation, dict[str, Any]]:
+    """The attestation of these facts, stored (and audited) the first time; with what the
+    audit says of it."""
+    attestation, created = _stored(application, facts)
+    described = {
+        "application": application.reference,
+        "code": attestation.code,
+        "amount": attestation.amount,
+        "currency": attestation.currency,
+        "status": attestation.status,
+    }
+    if created:
+        audit.record(
+            actor=actor,
+            action="attestation.issued",
+            obj=attestation,
+            changes=described,
+            fund_id=application.fund_id,
+        )
+    return attestation, described
 
 
 # -- the fund's wording ------------------------------------------------------------------------

@@ -13,10 +13,14 @@ from entraide.review.models import BulkApproval
 @task()
 def notify_applicant(application_id: int, kind: str) -> None:
     """E-mail the applicant the fund's message of ``kind`` (a :class:`MessageTemplate.Kind`:
-    approved, rejected, waitlisted), in the language they applied in."""
+    approved, rejected, waitlisted), in the language they applied in. Not to a crew member
+    granted from a roster: they applied for nothing, and crew relief writes to them itself
+    (their grant, waiting for budget or not, then its payment)."""
     if kind not in messages.Kind.values:
         raise ValueError(f"not a kind of message: {kind!r}")
     application = application_selectors.application_by_id(application_id)
+    if application.from_roster:
+        return
     subject, body = messages.render_message(
         application, kind, extra=messages.outcome_values(application, kind)
     )

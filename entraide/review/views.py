@@ -1,4 +1,4 @@
-"""Back office of a fund: dashboard, the list of applications, deciding, exports."""
+"""Back office of a fund: dashboard, the list of applications, deciding."""
 
 from __future__ import annotations
 
@@ -9,31 +9,28 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_tasks.base import TaskResult
 
 from entraide.applications import selectors as application_selectors
 from entraide.applications import services as application_services
 from entraide.applications.forms import StaffMessageForm
 from entraide.applications.models import DECIDABLE_STATUSES, Application
-from entraide.applications.tasks import export_fund_applications
 from entraide.audit import selectors as audit_selectors
 from entraide.core.errors import DomainError, PermissionDenied
 from entraide.core.forms import add_domain_error
-from entraide.core.progress import progress_of
-from entraide.core.tasks_lookup import fund_task_result
 from entraide.evidence import selectors as evidence_selectors
 from entraide.funds import ledger
 from entraide.funds import selectors as fund_selectors
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, capabilities
 from entraide.intake import selectors as intake_selectors
+from entraide.reporting.export_forms import ExportForm
 from entraide.review import assignments, selectors, services
 from entraide.review.desk_views import desk_context
 from entraide.review.forms import DecisionForm, SecondApprovalAnswerForm
@@ -139,6 +136,8 @@ def application_list(request: HttpRequest, slug: str) -> HttpResponse:
             "reviewers": reviewers if manages else [],
             "can_approve_queue": filters.queue == application_selectors.Queue.AUTO_ELIGIBLE
             and Capability.CONFIRM_APPROVAL in granted,
+            # Exporting this list (its filters ride along): reporting.export_views.export_start.
+            "export_form": ExportForm() if Capability.EXPORT in granted else None,
         },
     )
 
@@ -358,42 +357,3 @@ def evaluate_again(request: HttpRequest, slug: str, reference: str) -> HttpRespo
         else:
             messages.success(request, _("The application was evaluated again."))
     return redirect("staff_application", slug=fund.slug, reference=application.reference)
-
-
-@login_required
-@require_POST
-def export_start(request: HttpRequest, slug: str) -> HttpResponse:
-    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.EXPORT)
-    task_id = application_services.request_applications_export(actor=request.user, fund=fund)
-    return redirect("export_status", slug=fund.slug, task_id=task_id)
-
-
-def _export_of_fund(request: HttpRequest, slug: str, task_id: str) -> tuple[Fund, TaskResult]:
-    """The export task, only if it belongs to this fund and the person may export from it."""
-    fund = fund_selectors.fund_for_staff(request.user, slug, Capability.EXPORT)
-    return fund, fund_task_result(export_fund_applications, task_id, fund.pk)
-
-
-@login_required
-@require_safe
-def export_status(request: HttpRequest, slug: str, task_id: str) -> HttpResponse:
-    fund, result = _export_of_fund(request, slug, task_id)
-    return render(
-        request,
-        "review/export_status.html",
-        {"fund": fund, "result": result, "progress": progress_of(task_id), "task_id": task_id},
-    )
-
-
-@login_required
-@require_safe
-def export_download(request: HttpRequest, slug: str, task_id: str) -> FileResponse:
-    fund, result = _export_of_fund(request, slug, task_id)
-    progress = progress_of(task_id)
-    if not result.is_finished or progress is None or not progress.output_path:
-        raise Http404
-    return FileResponse(
-        open(progress.output_path, "rb"),
-        as_attachment=True,
-        filename=f"{fund.slug}-applications.csv",
-    )

@@ -44,6 +44,9 @@ FACT_TYPES = {
 # {name} is a value (parameter, fact, evidence aggregate, evaluation_date); {name.from} and
 # {name.to} are the bounds of an aggregate's window.
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\.(from|to))?\}")
+# The personal identifier applicants give when a document names none: the French NIR, which
+# every document had to ask for before the key existed (entraide.applications.identity).
+DEFAULT_IDENTIFIER = "fr-nir"
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,7 @@ class RuleDocument:
     effective_from: dt.date
     currency: str
     one_per_person: str
+    identifier: str
     parameters: dict[str, Decimal | dt.date]
     facts: tuple[Fact, ...]
     evidence: tuple[Aggregate, ...]
@@ -410,6 +414,7 @@ class _Builder:
             effective_from=dt.date.fromisoformat(data["effective_from"]),
             currency=data["currency"],
             one_per_person=data.get("one_per_person", "fund"),
+            identifier=data.get("identifier", DEFAULT_IDENTIFIER),
             parameters=parameters,
             facts=facts,
             evidence=evidence,

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from entraide.funds.models import Fund
+from entraide.rules.document import DEFAULT_IDENTIFIER
 
 Path = tuple[str | int, ...]
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -97,6 +98,8 @@ def starter_source(fund: Fund) -> str:
         "effective_from": fund.opens_on.isoformat(),
         "currency": fund.currency,
         "one_per_person": "fund",
+        # Shown so that the operator of a fund outside France sees what to change.
+        "identifier": DEFAULT_IDENTIFIER,
         "parameters": {"min_days": 12, "resources_ceiling": 15000},
         "facts": [
             {

@@ -6,10 +6,11 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from entraide.applications.tasks import export_fund_applications
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
-from entraide.funds.tests.factories import FundFactory
+from entraide.funds.models import FundRole
+from entraide.funds.tests.factories import FundFactory, FundRoleFactory
+from entraide.reporting.tasks import export_applications
 
 
 @pytest.fixture
@@ -24,7 +25,8 @@ def test_watch_reports_the_progress_and_output_of_a_finished_task(
 ) -> None:
     fund = FundFactory()
     ApplicationFactory.create_batch(3, fund=fund)
-    result = export_fund_applications.enqueue(fund.pk)
+    admin = FundRoleFactory(fund=fund, role=FundRole.Role.OPERATOR_ADMIN).user
+    result = export_applications.enqueue(fund.pk, admin.pk, {}, "csv", "en")
     run_db_worker()
     call_command("tasks", "watch", str(result.id), "--interval", "0")
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -21,9 +21,16 @@ from entraide.accounts.services import fund_operators_group
 from entraide.accounts.tests.factories import UserFactory
 from entraide.applications import documents as document_store
 from entraide.applications.models import Application, ApplicationDocument
-from entraide.applications.tasks import export_fund_applications
 from entraide.applications.tests.factories import ApplicationFactory
+from entraide.core.tests.site_urls import site_patterns
 from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
+from entraide.crew import relief
+from entraide.crew.models import ReliefRun, RosterImport
+from entraide.crew.tests.factories import (
+    CrewMemberFactory,
+    ProductionFactory,
+    RosterImportFactory,
+)
 from entraide.evidence.models import EvidenceBatch, VerificationRun
 from entraide.evidence.tasks import import_uploaded_evidence
 from entraide.evidence.tests.factories import EvidenceBatchFactory, VerificationRunFactory
@@ -42,8 +49,9 @@ from entraide.payments.tests.factories import (
     BankReturnFactory,
     PaymentSettingsFactory,
 )
-from entraide.programmes.models import Programme
+from entraide.programmes.models import Programme, ProgrammeRole
 from entraide.programmes.tests.factories import ProgrammeFactory
+from entraide.reporting.tasks import export_applications
 from entraide.review.models import BulkApproval, Flag, SecondApproval
 from entraide.review.tests.factories import FlagFactory
 from entraide.rules.models import RuleSetVersion
@@ -426,6 +434,41 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
                                      (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
     ("get",    "exchange_rate_record",
                                      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Reports: a fund's for its staff, a programme's for those who read the programme
+    # (entraide/programmes/tests/test_views.py has its managers and donors).
+    ("get",    "fund_reports",       (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+    ("post",   "fund_reports",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "programme_reports",  (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("post",   "programme_reports",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # Crew relief: the programme's managers and the fund operators (crew lists are personal
+    # data; entraide/crew/tests have managers and donors). Empty posts show the form again.
+    ("get",    "crew_rosters",       (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("post",   "crew_rosters",       (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("delete", "crew_rosters",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "crew_roster",        (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("post",   "crew_roster",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "crew_production",    (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("post",   "crew_production",    (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "crew_settings",      (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("post",   "crew_settings",      (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("delete", "crew_settings",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "crew_runs",          (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("post",   "crew_runs",          (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("get",    "crew_run",           (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("post",   "crew_run",           (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # The operator is another person than the run's proposer: the second pair of eyes.
+    ("post",   "crew_run_approve",   (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  GO)),
+    ("get",    "crew_run_approve",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "crew_run_reject",    (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("get",    "crew_run_reject",    (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "crew_payout_exclude",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("get",    "crew_payout_exclude",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "crew_payout_include",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  GO)),
+    ("get",    "crew_payout_include",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
 ]
 # fmt: on
 
@@ -519,11 +562,34 @@ class World:
             status=BulkApproval.Status.DONE,
         )
 
+    @cached_property
+    def relief_run(self) -> ReliefRun:
+        """A crew relief run of programme A, proposed by one of its managers: the fund
+        operator is the second person (made on first use)."""
+        FundFactory.create(programme=self.programme, kind=Fund.Kind.CREW_RELIEF)
+        proposer = UserFactory.create()
+        ProgrammeRole.objects.create(
+            programme=self.programme, user=proposer, role=ProgrammeRole.Role.MANAGER
+        )
+        production = ProductionFactory.create(programme=self.programme)
+        CrewMemberFactory.create(production=production)
+        return relief.propose_run(
+            actor=proposer, programme=self.programme, productions=[production]
+        )
+
+    @cached_property
+    def roster_import(self) -> RosterImport:
+        return RosterImportFactory.create(programme=self.programme)
+
     @property
     def export_task_id(self) -> str:
         """A finished export of fund A's applications (made on first use)."""
         if not self._export_task_id:
-            self._export_task_id = str(export_fund_applications.enqueue(self.fund.pk).id)
+            admin = self.actors["operator_admin"]
+            assert admin is not None
+            self._export_task_id = str(
+                export_applications.enqueue(self.fund.pk, admin.pk, {}, "csv", "fr").id
+            )
             run_db_worker(inside_test_transaction=True, monkeypatch=self.monkeypatch)
         return self._export_task_id
 
@@ -753,11 +819,37 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "programme_list": lambda w: {},
     **{
         name: lambda w: {"slug": w.programme.slug}
-        for name in ("programme_rollup", "programme_allocate", "programme_role_grant")
+        for name in (
+            "programme_rollup",
+            "programme_allocate",
+            "programme_role_grant",
+            "programme_reports",
+            "crew_rosters",
+            "crew_settings",
+            "crew_runs",
+        )
     },
     "exchange_rates": lambda w: {},
     "exchange_rates_import": lambda w: {},
     "exchange_rate_record": lambda w: {},
+    "fund_reports": lambda w: {"slug": w.fund.slug},
+    "crew_roster": lambda w: {"slug": w.programme.slug, "import_id": w.roster_import.pk},
+    "crew_production": lambda w: {
+        "slug": w.programme.slug,
+        "production_id": w.relief_run.productions.get().pk,
+    },
+    **{
+        name: lambda w: {"slug": w.programme.slug, "reference": w.relief_run.reference}
+        for name in ("crew_run", "crew_run_approve", "crew_run_reject")
+    },
+    **{
+        name: lambda w: {
+            "slug": w.programme.slug,
+            "reference": w.relief_run.reference,
+            "payout_id": w.relief_run.payouts.get().pk,
+        }
+        for name in ("crew_payout_exclude", "crew_payout_include")
+    },
 }
 
 # The API authenticates partners' tokens, not people: entraide/intake/tests cover who sees what.
@@ -772,13 +864,7 @@ def _cases() -> Iterator[Any]:
 
 
 def test_the_matrix_covers_every_url_of_the_site_but_accounts_i18n_and_admin() -> None:
-    from entraide.urls import urlpatterns
-
-    names = {
-        pattern.name
-        for pattern in urlpatterns
-        if not str(pattern.pattern).startswith(EXCLUDED_URL_PREFIXES)
-    }
+    names = {pattern.name for pattern in site_patterns(EXCLUDED_URL_PREFIXES)}
     assert names == set(URL_KWARGS)
     assert names == {name for _, name, _ in MATRIX}
 

@@ -260,8 +260,25 @@ def test_an_ecb_rate_already_stored_is_left_as_it_is(operator: User) -> None:
     assert ExchangeRate.objects.get(currency="SEK").imported_from == later.rate_import
     assert not ExchangeRate.objects.filter(currency="EUR").exists()
     assert later.rate_import.rates == 2
+    assert later.new_rates == 1
+    # The stored rate differs from the file's: kept, and the import says so.
+    assert later.conflicts == [
+        rates.RateConflict(
+            day=APRIL_3, currency="USD", stored=Decimal("1.08"), in_file=Decimal("1.2000")
+        )
+    ]
     event = AuditEvent.objects.filter(action="rates.imported").latest("sequence")
     assert event.changes["new_rates"]["after"] == 1
+    assert event.changes["conflicts"]["after"] == 1
+
+
+@pytest.mark.django_db
+def test_a_stored_rate_given_again_with_the_same_value_is_no_conflict(operator: User) -> None:
+    rates.import_rates(actor=operator, file_name="eurofxref.csv", content=data("eurofxref.csv"))
+    again = rates.import_rates(
+        actor=operator, file_name="usd.csv", content=b"Date,USD\n2020-04-03,1.0800\n"
+    )
+    assert (again.new_rates, again.conflicts) == (0, [])
 
 
 @pytest.mark.django_db
@@ -569,6 +586,8 @@ def test_the_command_imports_records_and_converts(operator: User) -> None:
         "first_day": "2020-04-01",
         "last_day": "2020-04-03",
         "problems": 2,
+        "new_rates": 5,
+        "conflicts": 0,
     }
     assert run("import-rates", history, "--as", operator.email)[-1]["already_imported"] is True
 

@@ -1,33 +1,23 @@
-"""The back office of one fund: dashboard, list of applications, decisions, CSV export."""
+"""The back office of one fund: dashboard, list of applications, decisions (exports:
+entraide/reporting/tests/test_export_views.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django_tasks_db.models import DBTaskResult
 
 from entraide.applications.models import Application
-from entraide.applications.tasks import EXPORT_COLUMNS, export_fund_applications, send_receipt
 from entraide.applications.tests.factories import ApplicationFactory
-from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
 from entraide.funds.models import Fund, FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.review.models import Decision, SecondApproval
 
 Role = FundRole.Role
 LIST_PAGE_MAX_QUERIES = 12
-
-
-@pytest.fixture
-def db_tasks(settings: Any) -> None:
-    """Tasks wait in the database for the worker, so that pages can read their result."""
-    settings.TASKS = DATABASE_TASKS
 
 
 def staff(fund: Fund, role: str) -> Any:
@@ -250,109 +240,3 @@ def test_the_fund_dashboard_uses_a_fixed_number_of_queries(
     assert response.status_code == 200
     counts = {status: count for status, _, count in response.context["counts"]}
     assert counts[Application.Status.RECEIVED] == n_applications
-
-
-# --------------------------------------------------------------------------------------------
-# CSV export
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.usefixtures("db_tasks")
-def test_an_operator_admin_exports_the_applications_and_downloads_the_csv(
-    client: Client, transactional_db: None
-) -> None:
-    fund = FundFactory.create(slug="export-me")
-    applications = ApplicationFactory.create_batch(3, fund=fund)
-    ApplicationFactory.create()  # another fund's, not exported
-    client.force_login(staff(fund, Role.OPERATOR_ADMIN))
-
-    waiting = client.post(reverse("export_start", kwargs={"slug": fund.slug}), follow=True)
-
-    status_url, _ = waiting.redirect_chain[-1]
-    assert waiting.status_code == 200
-    assert status_url.startswith(reverse("export_start", kwargs={"slug": fund.slug}))
-    assert "The export is running" in waiting.content.decode()
-
-    run_db_worker()
-
-    ready = client.get(status_url)
-    assert "The export is ready." in ready.content.decode()
-    download_url = reverse(
-        "export_download", kwargs={"slug": fund.slug, "task_id": ready.context["task_id"]}
-    )
-    assert download_url in ready.content.decode()
-
-    download = client.get(download_url)
-    assert download.status_code == 200
-    assert 'filename="export-me-applications.csv"' in download["Content-Disposition"]
-    content = b"".join(download.streaming_content).decode()
-    rows = list(csv.reader(io.StringIO(content)))
-    assert rows[0] == list(EXPORT_COLUMNS)
-    assert len(rows) == 1 + 3
-    assert sorted(row[0] for row in rows[1:]) == sorted(a.reference for a in applications)
-    assert all(a.nir not in content for a in applications)
-
-
-@pytest.mark.usefixtures("db_tasks")
-def test_a_reviewer_without_the_export_capability_gets_404_on_export_start(
-    client: Client, db: None
-) -> None:
-    fund = FundFactory.create()
-    client.force_login(staff(fund, Role.REVIEWER))
-
-    response = client.post(reverse("export_start", kwargs={"slug": fund.slug}))
-
-    assert response.status_code == 404
-    assert not DBTaskResult.objects.exists()
-
-
-@pytest.mark.usefixtures("db_tasks")
-def test_an_auditor_of_another_fund_gets_404_on_this_funds_export(client: Client, db: None) -> None:
-    fund, other_fund = FundFactory.create(), FundFactory.create()
-    task_id = str(export_fund_applications.enqueue(fund.pk).id)
-    client.force_login(staff(other_fund, Role.AUDITOR))
-
-    # Under this fund's address, and under their own fund's address with this fund's task.
-    for slug in (fund.slug, other_fund.slug):
-        for name in ("export_status", "export_download"):
-            url = reverse(name, kwargs={"slug": slug, "task_id": task_id})
-            assert client.get(url).status_code == 404, url
-
-
-@pytest.mark.usefixtures("db_tasks")
-@pytest.mark.parametrize("task_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
-def test_an_unknown_export_id_is_a_404(client: Client, db: None, task_id: str) -> None:
-    fund = FundFactory.create()
-    client.force_login(staff(fund, Role.AUDITOR))
-
-    response = client.get(reverse("export_status", kwargs={"slug": fund.slug, "task_id": task_id}))
-
-    assert response.status_code == 404
-
-
-@pytest.mark.usefixtures("db_tasks")
-def test_the_id_of_another_kind_of_task_is_a_404_on_the_export_pages(
-    client: Client, db: None
-) -> None:
-    application = ApplicationFactory.create()
-    receipt_id = str(send_receipt.enqueue(application.pk).id)
-    client.force_login(staff(application.fund, Role.OPERATOR_ADMIN))
-
-    for name in ("export_status", "export_download"):
-        url = reverse(name, kwargs={"slug": application.fund.slug, "task_id": receipt_id})
-        assert client.get(url).status_code == 404, url
-
-
-@pytest.mark.usefixtures("db_tasks")
-def test_an_export_not_finished_yet_cannot_be_downloaded(client: Client, db: None) -> None:
-    fund = FundFactory.create()
-    task_id = str(export_fund_applications.enqueue(fund.pk).id)
-    client.force_login(staff(fund, Role.AUDITOR))
-    kwargs = {"slug": fund.slug, "task_id": task_id}
-
-    status = client.get(reverse("export_status", kwargs=kwargs))
-    download = client.get(reverse("export_download", kwargs=kwargs))
-
-    assert status.status_code == 200
-    assert '<meta http-equiv="refresh"' in status.content.decode()
-    assert download.status_code == 404

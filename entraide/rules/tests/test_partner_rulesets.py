@@ -122,6 +122,20 @@ def test_each_partner_fund_pays_in_its_own_currency(document: RuleDocument, curr
     assert [problem.path for problem in refused.value.problems] == ["currency"]
 
 
+@pytest.mark.parametrize(
+    ("document", "identifier"),
+    [(UK, "gb-nino"), (ITALY, "it-codice-fiscale"), (SPAIN, "es-dni-nie")],
+    ids=list(PARTNERS),
+)
+def test_each_partner_fund_asks_for_its_country_s_identifier(
+    document: RuleDocument, identifier: str
+) -> None:
+    """Not a French NIR: the portal and the partners' API ask for this one (applications.
+    identity), so that a freelancer of the country can apply."""
+    assert document.identifier == identifier
+    assert document.source["identifier"] == identifier
+
+
 @pytest.mark.parametrize("document", PARTNERS.values(), ids=list(PARTNERS))
 def test_partner_documents_read_declared_facts_only(document: RuleDocument) -> None:
     """No records of FORMATS.md exist for these countries: every question is a fact."""

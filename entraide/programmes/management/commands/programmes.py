@@ -102,6 +102,15 @@ class Command(BaseCommand):
         )
         for problem in imported.problems:
             self.write({"line": problem.line, "problem": problem.reason})
+        for conflict in imported.conflicts:
+            self.write(
+                {
+                    "day": conflict.day.isoformat(),
+                    "currency": conflict.currency,
+                    "stored_rate_kept": str(conflict.stored),
+                    "rate_in_file": str(conflict.in_file),
+                }
+            )
         rate_import = imported.rate_import
         self.write(
             {
@@ -112,6 +121,8 @@ class Command(BaseCommand):
                 "first_day": rate_import.first_day.isoformat() if rate_import.first_day else None,
                 "last_day": rate_import.last_day.isoformat() if rate_import.last_day else None,
                 "problems": len(imported.problems),
+                "new_rates": imported.new_rates,
+                "conflicts": len(imported.conflicts),
             }
         )
 
