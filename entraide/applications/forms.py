@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from entraide.applications.identity import PersonalIdentifier
@@ -25,7 +26,7 @@ from entraide.applications.submission import (
 from entraide.core.errors import ValidationFailed
 from entraide.core.forms import AccessibleForm, DateInput
 from entraide.funds.selectors import text_in
-from entraide.rules.declared import answer_fields, clean_form_answers
+from entraide.rules.declared import answer_fields, clean_form_answers, country_choices
 from entraide.rules.document import RuleDocument
 
 # What the browser offers to pick; the content is checked on the server whatever the name says.
@@ -131,13 +132,29 @@ class ContactForm(AccessibleForm):
     postcode = forms.CharField(
         label=_("Postcode"),
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+        # Not a numeric keypad: a UK postcode has letters ("W12 7RJ").
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
     )
     city = forms.CharField(
         label=_("Town or city"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
+    # Left out (a draft saved before it was asked): the country of the fund's identifier, as
+    # check_submission gives it.
+    country = forms.ChoiceField(
+        label=capfirst(_("country")),
+        required=False,
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+
+    def __init__(self, *args: Any, language: str, **kwargs: Any) -> None:
+        # The choices before describe_fields, which reads the errors (as IdentityForm does).
+        forms.Form.__init__(self, *args, **kwargs)
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)
+        country.choices = country_choices(language)
+        self.describe_fields()
 
 
 class SituationForm(AccessibleForm):

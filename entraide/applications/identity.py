@@ -88,6 +88,8 @@ def _codice_fiscale_birth_date(code: str, birth_date: dt.date) -> None:
 @dataclass(frozen=True)
 class PersonalIdentifier:
     id: str
+    # The country that issues it (ISO 3166): an applicant's country when they name none.
+    country: str
     label: StrPromise
     help_text: StrPromise
     # Above the form's step: why the fund asks for it.
@@ -123,6 +125,7 @@ IDENTIFIERS: dict[str, PersonalIdentifier] = {
     for identifier in (
         PersonalIdentifier(
             id="fr-nir",
+            country="FR",
             label=_("Social security number"),
             help_text=_(
                 "15 characters including the 2-digit key, as on your Carte Vitale or your social "
@@ -142,6 +145,7 @@ IDENTIFIERS: dict[str, PersonalIdentifier] = {
         ),
         PersonalIdentifier(
             id="it-codice-fiscale",
+            country="IT",
             label=_("Codice fiscale"),
             help_text=_(
                 "16 letters and digits, as on your health insurance card (tessera sanitaria). "
@@ -158,6 +162,7 @@ IDENTIFIERS: dict[str, PersonalIdentifier] = {
         ),
         PersonalIdentifier(
             id="es-dni-nie",
+            country="ES",
             label=_("DNI or NIE"),
             help_text=_(
                 "Your DNI: 8 digits and a letter. If you are a foreign resident, your NIE: X, Y or "
@@ -170,6 +175,7 @@ IDENTIFIERS: dict[str, PersonalIdentifier] = {
         ),
         PersonalIdentifier(
             id="gb-nino",
+            country="GB",
             label=_("National Insurance number"),
             help_text=_(
                 "2 letters, 6 digits and a final letter from A to D, as on your payslips or your "

@@ -82,16 +82,16 @@ class WindowClosed(DomainError):
 class AlreadyApplied(DomainError):
     code = "already_applied"
     default_message = _(
-        "An application with this social security number has already been made to this fund. "
-        "If you think this is a mistake, contact the fund."
+        "An application for this person (the same identity number) has already been made to "
+        "this fund. If you think this is a mistake, contact the fund."
     )
 
 
 class AlreadyAppliedInProgramme(AlreadyApplied):
     default_message = _(
-        "An application with this social security number has already been made to another fund "
-        "of the same programme, which allows one application per person. If you think this is a "
-        "mistake, contact the fund."
+        "An application for this person (the same identity number) has already been made to "
+        "another fund of the same programme, which allows one application per person. If you "
+        "think this is a mistake, contact the fund."
     )
 
 
@@ -154,6 +154,8 @@ def submit_application(
     """
     if partner is None and not actor.is_authenticated:
         raise PermissionDenied()
+    if fund.kind != Fund.Kind.APPLICATIONS:  # crew relief pays from rosters: no one applies
+        raise NotFound()
     idempotency_key = str(idempotency_key)
     try:
         return _record_submission(
@@ -714,7 +716,9 @@ def record_crew_grant(
     returns the first."""
     if fund.kind != Fund.Kind.CREW_RELIEF:
         raise InvalidTransition(_("Only a crew relief fund grants crew relief."))
-    first = Application.objects.filter(fund=fund, idempotency_key=idempotency_key).first()
+    # Read through the fund's one-application-per-NIR index: the key alone has none, and each
+    # grant of a run would read all the fund's applications.
+    first = Application.objects.filter(fund=fund, nir=nir, idempotency_key=idempotency_key).first()
     if first is not None:
         return first
     application = Application.objects.create(

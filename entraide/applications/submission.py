@@ -65,7 +65,7 @@ class SubmissionData:
     address_line: str = ""
     postcode: str = ""
     city: str = ""
-    country: str = "FR"
+    country: str = ""  # none named: the country of the identifier the fund asks for
     bic: str = ""
     language: str = "fr"
 
@@ -184,7 +184,7 @@ def check_submission(data: SubmissionData, document: RuleDocument | None) -> Sub
         address_line=" ".join(data.address_line.split()),
         postcode=data.postcode.strip(),
         city=data.city.strip(),
-        country=(data.country.strip() or "FR").upper(),
+        country=(data.country.strip() or identifier.country).upper(),
     )
 
 

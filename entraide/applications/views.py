@@ -48,7 +48,7 @@ from entraide.funds import selectors as fund_selectors
 from entraide.funds.models import Fund
 from entraide.funds.window import window_state
 from entraide.review import selectors as review_selectors
-from entraide.rules.declared import AnswersInvalid, clean_answers, questions
+from entraide.rules.declared import AnswersInvalid, clean_answers, country_choices, questions
 from entraide.rules.document import RuleDocument
 
 Step = ApplicationDraft.Step
@@ -238,11 +238,12 @@ class Applying:
             )
         if step == Step.IDENTITY:
             return IdentityForm(data, initial=initial, identifier=identifier_of(self.rules))
-        form_class: dict[str, type[AccessibleForm]] = {
-            Step.CONTACT: ContactForm,
-            Step.BANK: BankForm,
-        }
-        return form_class[step](data, initial=initial)
+        if step == Step.CONTACT:
+            if not initial.get("country"):
+                # Offered first: the country of the identifier the fund asks for.
+                initial["country"] = identifier_of(self.rules).country
+            return ContactForm(data, initial=initial, language=self.language)
+        return BankForm(data, initial=initial)
 
     def nav(self, current: str) -> list[dict[str, Any]]:
         return [
@@ -545,6 +546,7 @@ def _submission_data(applying: Applying, *, consent: bool) -> SubmissionData | N
         address_line=str(contact.get("address_line", "")),
         postcode=str(contact.get("postcode", "")),
         city=str(contact.get("city", "")),
+        country=str(contact.get("country", "")),
         profession=str(situation.get("profession", "")),
         declared={
             key: value
@@ -626,9 +628,14 @@ def _review_sections(applying: Applying) -> list[dict[str, Any]]:
     if derived:
         bank_rows[1] = (bank_rows[1][0], _("%(bic)s (found from the IBAN)") % {"bic": derived})
     requirement_labels = {r.code: applying.requirement_label(r) for r in applying.requirements}
+    contact_rows = rows(Step.CONTACT, ["email", "phone", "address_line", "postcode", "city"])
+    country = applying.saved(Step.CONTACT).get("country")
+    if country:
+        countries = dict(country_choices(applying.language))
+        contact_rows.append((labels[Step.CONTACT]["country"], countries.get(country, country)))
     sections = [
         (Step.IDENTITY, identity_rows),
-        (Step.CONTACT, rows(Step.CONTACT, ["email", "phone", "address_line", "postcode", "city"])),
+        (Step.CONTACT, contact_rows),
         (
             Step.SITUATION,
             [

@@ -26,6 +26,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "fund.created": pgettext_lazy("audit action", "Fund created"),
     "fund.export_requested": pgettext_lazy("audit action", "Export requested"),
     "fund.export_downloaded": pgettext_lazy("audit action", "Export downloaded"),
+    "fund.public_statistics_changed": pgettext_lazy(
+        "audit action", "Public statistics published or withdrawn"
+    ),
+    "programme.report_downloaded": pgettext_lazy("audit action", "Donor report downloaded"),
     "fund.public_page_updated": pgettext_lazy("audit action", "Public page updated"),
     "message_template.saved": pgettext_lazy("audit action", "Message to applicants reworded"),
     "message_template.reset": pgettext_lazy(

@@ -72,24 +72,31 @@ def send_granted(payout_id: int) -> None:
         _send(payout, "granted", subject, attestations.issue_without_account(application))
 
 
-def send_paid(batch_id: int) -> None:
-    """To each crew member paid in the batch: the payment, with its attestation."""
-    paid = (
-        _payouts()
-        .filter(
+def paid_in(batch_id: int) -> list[int]:
+    """The payouts of the crew members paid in the batch who have an e-mail address."""
+    return list(
+        Payout.objects.filter(
             application__award__payments__batch_id=batch_id,
             application__status=Application.Status.PAID,
         )
         .exclude(application__email="")
         .distinct()
         .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    for payout in list(paid):  # read first: each attestation is stored in its own transaction
-        application = payout.application
-        assert application is not None
-        with translation.override(attestations.language_of(None, application)):
-            subject = _("%(programme)s: your grant of %(amount)s is paid") % {
-                "programme": payout.programme.name,
-                "amount": format_money(payout.amount, payout.currency),
-            }
-            _send(payout, "paid", subject, attestations.issue_without_account(application))
+
+
+def send_paid(payout_id: int) -> None:
+    """To a crew member whose grant is paid: the payment, with its attestation."""
+    payout = _payouts().get(pk=payout_id)
+    application = payout.application
+    if application is None or not application.email:
+        return
+    if application.status != Application.Status.PAID:
+        return
+    with translation.override(attestations.language_of(None, application)):
+        subject = _("%(programme)s: your grant of %(amount)s is paid") % {
+            "programme": payout.programme.name,
+            "amount": format_money(payout.amount, payout.currency),
+        }
+        _send(payout, "paid", subject, attestations.issue_without_account(application))

@@ -35,7 +35,7 @@ from entraide.core.money import CENT, ZERO, format_money
 from entraide.core.refs import new_reference
 from entraide.core.tasks import enqueue_with_transaction
 from entraide.crew.models import CrewMember, CrewReliefSettings, Payout, Production, ReliefRun
-from entraide.crew.relief_selectors import FundShare, shares_of
+from entraide.crew.relief_selectors import FundShare, proposed_fingerprint, shares_of
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund
 from entraide.funds.selectors import lock_fund
@@ -57,6 +57,14 @@ class SamePersonDecides(DomainError):
     code = "same_person_decides"
     default_message = _(
         "Another manager of the programme must decide on this run: you proposed it (four eyes)."
+    )
+
+
+class RunChanged(DomainError):
+    code = "run_changed"
+    default_message = _(
+        "Payouts of this run were left out or put back since you read it: read it again "
+        "before approving it."
     )
 
 
@@ -495,22 +503,25 @@ def include_payout(*, actor: Any, payout: Payout) -> Payout:
         payout = _lock_payout(run, payout)
         if payout.status != Status.EXCLUDED or payout.reason != Reason.BY_REVIEWER:
             raise InvalidTransition(_("Only a payout left out by a reviewer can be put back."))
-        live = Payout.objects.filter(programme_id=run.programme_id, status__in=Payout.LIVE)
-        elsewhere = (
-            live.filter(exclusive_key=payout.exclusive_key)
-            .select_related("run", "production")
-            .first()
+        person_key = payout.crew_member.person_key
+        live = Payout.objects.filter(
+            programme_id=run.programme_id,
+            status__in=Payout.LIVE,
+            crew_member__person_key=person_key,
         )
+        # As the run was computed: paid once in the programme, or once per production. Not
+        # by the exclusive key alone: runs proposed under the other setting have other keys.
+        clashing = (
+            live if not run.several_productions else live.filter(production=payout.production)
+        )
+        elsewhere = clashing.select_related("run", "production").first()
         if elsewhere is not None:
             raise InvalidTransition(
                 _("This person is paid for the production %(production)s in the run %(run)s.")
                 % {"production": elsewhere.production.code, "run": elsewhere.run.reference}
             )
         if run.cap is not None:
-            person_key = payout.crew_member.person_key
-            paid = live.filter(crew_member__person_key=person_key).aggregate(
-                total=Sum("programme_amount")
-            )["total"]
+            paid = live.aggregate(total=Sum("programme_amount"))["total"]
             if (paid or ZERO) + payout.programme_amount > run.cap:
                 raise InvalidTransition(
                     _("Put back, this payout would pay the person beyond the cap of %(cap)s.")
@@ -571,11 +582,15 @@ def _decide(actor: Any, run: ReliefRun) -> ReliefRun:
     return run
 
 
-def approve_run(*, actor: Any, run: ReliefRun) -> ReliefRun:
+def approve_run(*, actor: Any, run: ReliefRun, reviewed: str | None = None) -> ReliefRun:
     """The second manager agrees: the worker grants each proposed payout from its crew relief
-    fund (:func:`award_payouts`)."""
+    fund (:func:`award_payouts`). ``reviewed``: the fingerprint of the payouts the approver
+    read (``relief_selectors.proposed_fingerprint``, sent back by the run's page); refused if
+    a payout was left out or put back since. None only where no one reads a page (tests)."""
     with transaction.atomic(durable=True):
         run = _decide(actor, run)
+        if reviewed is not None and reviewed != proposed_fingerprint(run):
+            raise RunChanged()
         shares = shares_of(run, [Status.PROPOSED])
         if not shares:
             raise NothingToPay()

@@ -4,6 +4,7 @@ the number of payouts."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,21 @@ def shares_of(run: ReliefRun, statuses: Sequence[str]) -> list[FundShare]:
         FundShare(fund_id, currency, count, total.quantize(CENT))
         for fund_id, currency, count, total in rows
     ]
+
+
+def proposed_fingerprint(run: ReliefRun) -> str:
+    """Which payouts the run proposes, in a digest of their ids: the run's page sends back the
+    one it showed with the approval, so that a payout left out or put back meanwhile is never
+    approved unseen."""
+    digest = hashlib.sha256()
+    proposed = (
+        Payout.objects.filter(run=run, status=Status.PROPOSED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for payout_id in proposed.iterator(chunk_size=5000):
+        digest.update(b"%d," % payout_id)
+    return digest.hexdigest()
 
 
 def run_by_id(run_id: int) -> ReliefRun:

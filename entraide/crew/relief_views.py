@@ -175,6 +175,7 @@ def _render_run(
                 form = ExcludeForm(prefix=f"payout-{payout.pk}")
         rows.append((payout, form))
     currencies = relief_selectors.totals_by_currency(run)
+    may_decide = reviewing and run.proposed_by_id != request.user.pk
     return render(
         request,
         "crew/run_detail.html",
@@ -183,7 +184,9 @@ def _render_run(
             "run": run,
             "productions": productions,
             "reviewing": reviewing,
-            "may_decide": reviewing and run.proposed_by_id != request.user.pk,
+            "may_decide": may_decide,
+            # What the approval is of: it is refused if the payouts changed meanwhile.
+            "reviewed": relief_selectors.proposed_fingerprint(run) if may_decide else "",
             "filters": filters,
             "query": urlencode({k: v for k, v in chosen.items() if v not in ("", None)}),
             "page": page,
@@ -215,7 +218,7 @@ def crew_run_approve(request: HttpRequest, slug: str, reference: str) -> HttpRes
     """The second manager approves: the worker grants the payouts."""
     run = _run_of(request, slug, reference)
     try:
-        relief.approve_run(actor=request.user, run=run)
+        relief.approve_run(actor=request.user, run=run, reviewed=request.POST.get("reviewed", ""))
     except PermissionDenied:
         raise
     except DomainError as error:

@@ -57,8 +57,9 @@ OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
-# Up to 10 digits before the decimal separator (CrewMember's rates: 12 digits, 2 decimals).
-RATE = re.compile(r"(\d{1,10})(?:[.,](\d{1,2}))?", re.ASCII)
+# Up to 9 digits before the decimal separator: a day rate times up to 7 days is a week of pay
+# that a payout holds (Payout.weekly_pay: 12 digits, 2 decimals; PostgreSQL refuses more).
+RATE = re.compile(r"(\d{1,9})(?:[.,](\d{1,2}))?", re.ASCII)
 # Spaces between thousands: plain, no-break and narrow no-break (as French spreadsheets write).
 THOUSANDS_SPACES = str.maketrans("", "", " \u00a0\u202f")
 NATIONAL_ID = re.compile(r"[A-Z0-9]{1,30}", re.ASCII)

@@ -4,11 +4,13 @@ once."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tasks import task
 from django_tasks.base import TaskContext
 
 from entraide.core.progress import report_progress
+from entraide.core.tasks import enqueue_with_transaction
 from entraide.crew import emails, relief, relief_selectors
 
 
@@ -37,5 +39,16 @@ def tell_crew_member_granted(payout_id: int) -> None:
 @task()
 def tell_crew_paid(batch_id: int) -> None:
     """E-mail the crew members paid in a payment batch sent to the bank, with the attestation
-    of the payment: they have no account to read it in."""
-    emails.send_paid(batch_id)
+    of the payment: they have no account to read it in. One task per crew member, all
+    enqueued together: an e-mail that fails (its address, the mail server) fails alone,
+    without stopping the others, and is run again alone, without writing twice to those told
+    already."""
+    with transaction.atomic(durable=True):
+        for payout_id in emails.paid_in(batch_id):
+            enqueue_with_transaction(tell_crew_member_paid, payout_id)
+
+
+@task()
+def tell_crew_member_paid(payout_id: int) -> None:
+    """E-mail a crew member the payment of their grant, with its attestation."""
+    emails.send_paid(payout_id)

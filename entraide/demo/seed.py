@@ -1,5 +1,7 @@
 """The demo: a programme, the Netflix × Audiens fund with its published rules, its staff, ~200
-applicants with evidence (declarations, rights, benefits, cancellations), each evaluated.
+applicants with evidence (declarations, rights, benefits, cancellations), each evaluated; the
+programme's crew relief (a roster, a run granted, another waiting for its second person) and a UK
+partner fund in pounds with its own rules and applicants.
 
 Everything goes through the services, so the demo also exercises the audit chain. Seeding twice
 changes nothing: the second run finds the demo fund and stops.
@@ -10,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,14 +26,20 @@ from entraide.accounts.services import create_account
 from entraide.applications.models import Application
 from entraide.applications.services import submit_application
 from entraide.applications.submission import ASKED_IN_OWN_STEPS, SubmissionData
+from entraide.crew import relief
+from entraide.crew import selectors as crew_selectors
+from entraide.crew.services import import_roster
 from entraide.demo.synthetic import (
+    CREW_PRODUCTIONS,
     SyntheticPerson,
     make_benefits,
     make_cancellations,
+    make_crew_roster,
     make_declarations,
     make_look_alikes,
     make_people,
     make_rights,
+    make_uk_people,
     status_report,
 )
 from entraide.evidence.models import EvidenceBatch
@@ -45,6 +54,7 @@ from entraide.payments.models import FileFormat, default_csv_columns
 from entraide.programmes import rates
 from entraide.programmes.models import Programme, ProgrammeRole
 from entraide.programmes.services import allocate, create_programme, grant_programme_role
+from entraide.reporting.public_statistics import save_public_statistics_settings
 from entraide.review.services import approve_application, reject_application
 from entraide.rules import aggregates
 from entraide.rules.declared import questions
@@ -53,14 +63,17 @@ from entraide.rules.selectors import document_of
 from entraide.rules.services import evaluate_application, publish_version, save_draft
 
 DEMO_FUND_SLUG = "netflix-audiens"
+CREW_FUND_SLUG = "netflix-crew-relief"
+UK_FUND_SLUG = "uk-film-tv-hardship"
 REVIEWER = "reviewer@demo.entraide.invalid"
+APPROVER = "approver@demo.entraide.invalid"
 FINANCE = "finance@demo.entraide.invalid"
 TREASURER = "treasurer@demo.entraide.invalid"
 DEMO_PASSWORD = "entraide-demo-2020"  # noqa: S105 (a published demo password, demo data only)
 STAFF = (
     ("operator@demo.entraide.invalid", "Olivia", "Opérateur", None),
     (REVIEWER, "Rémi", "Relecteur", FundRole.Role.REVIEWER),
-    ("approver@demo.entraide.invalid", "Agnès", "Approbatrice", FundRole.Role.APPROVER),
+    (APPROVER, "Agnès", "Approbatrice", FundRole.Role.APPROVER),
     (FINANCE, "Fabien", "Finances", FundRole.Role.FINANCE),
     # A second person of finance releases the batches the first prepares (four eyes).
     (TREASURER, "Thérèse", "Trésorière", FundRole.Role.FINANCE),
@@ -69,8 +82,14 @@ STAFF = (
 APPLICANT_LOGIN = "applicant@demo.entraide.invalid"
 # The donor's person: reads the programme's roll-up, no applicant's data.
 DONOR_LOGIN = "donor@demo.entraide.invalid"
-# The demo's euro-dollar rate, recorded by hand (no ECB file is shipped with the demo).
+# The demo's rates per euro, recorded by hand (no ECB file is shipped with the demo).
 DEMO_USD_RATE = Decimal("1.0876")
+DEMO_GBP_RATE = Decimal("0.87865")
+# The programme's share for the crews of suspended productions, in dollars: the crew relief
+# fund's allocation, the rest kept for crew relief funds yet to come.
+CREW_RELIEF_SHARE = Decimal("85000000.00")
+# The most one crew member is paid, in the programme's dollars.
+CREW_CAP = Decimal("5000.00")
 # The fund's own (synthetic) account: the batches' SEPA files debit it.
 DEMO_PAYMENT_SETTINGS = {
     "file_format": FileFormat.PAIN_001_001_09,
@@ -85,10 +104,20 @@ DEMO_PAYMENT_SETTINGS = {
     "csv_delimiter": ",",
     "csv_decimal_comma": False,
 }
+# The crew relief fund's own (synthetic) account.
+CREW_PAYMENT_SETTINGS = {
+    **DEMO_PAYMENT_SETTINGS,
+    "debtor_name": "Netflix crew relief (demo)",
+    "debtor_iban": "FR7630004008280001234567841",
+    "initiating_party": "Netflix crew relief (demo)",
+    "remittance_template": "Crew relief {reference}",
+}
 REJECTION_REASON = (
     "Votre situation ne remplit pas les critères du fonds (voir le détail de l'évaluation)."
 )
+UK_REJECTION_REASON = "Your situation does not meet the fund's criteria (see the evaluation)."
 DEMO_RULES = settings.BASE_DIR / "rulesets" / "netflix-audiens.yaml"
+UK_RULES = settings.BASE_DIR / "rulesets" / "uk-film-tv-hardship.yaml"
 
 
 @dataclass(frozen=True)
@@ -105,7 +134,11 @@ def logins() -> list[tuple[str, str]]:
 
 
 def seed_demo(
-    *, applicants: int = 200, decided: int = 40, progress: Callable[[int, int], None] | None = None
+    *,
+    applicants: int = 200,
+    decided: int = 40,
+    uk_applicants: int = 30,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoLogins:
     if fund_by_slug(DEMO_FUND_SLUG) is not None:
         return DemoLogins(created=False, logins=logins())
@@ -144,21 +177,26 @@ def seed_demo(
         ),
         programme_id=programme.pk,
     )
-    version = publish_version(
-        actor=operator,
-        version=save_draft(
-            actor=operator, fund=fund, source=DEMO_RULES.read_text(encoding="utf-8")
-        ),
-    )
-    document = document_of(version)
+    document = _publish_rules(operator, fund, DEMO_RULES)
+    crew_fund, uk_fund = create_other_funds(operator, programme, today)
     staff: dict[str, User] = {}  # by e-mail address
     for email, first, last, role in STAFF[1:]:
         staff[email] = create_account(
             actor=operator, email=email, password=DEMO_PASSWORD, first_name=first, last_name=last
         )
-        grant_fund_role(actor=operator, fund=fund, user=staff[email], role=role)
+        for each in (fund, crew_fund, uk_fund):
+            grant_fund_role(actor=operator, fund=each, user=staff[email], role=role)
     create_account(actor=operator, email=APPLICANT_LOGIN, password=DEMO_PASSWORD)
-    allocate_demo_programme(operator, programme, fund, today)
+    allocate_demo_programme(
+        operator,
+        programme,
+        [
+            (fund, "Partner fund in France"),
+            (crew_fund, "Crew relief in France"),
+            (uk_fund, "Partner fund in the UK"),
+        ],
+        today,
+    )
     payments.save_payment_settings(actor=operator, fund=fund, values=DEMO_PAYMENT_SETTINGS)
 
     people = make_people(applicants)
@@ -206,17 +244,7 @@ def seed_demo(
         applications.append((application, evaluation.eligible))
         if progress is not None:
             progress(index, len(people))
-    # Most decisions approve eligible applications (the amount of their evaluation); the
-    # others reject applications that the rules found not eligible.
-    reviewer = staff[REVIEWER]
-    eligible = [application for application, ok in applications if ok]
-    not_eligible = [application for application, ok in applications if not ok]
-    rejections = min(decided // 4, len(not_eligible))
-    approvals = min(decided - rejections, len(eligible))
-    for application in rng.sample(eligible, approvals):
-        approve_application(actor=reviewer, application=application)
-    for application in rng.sample(not_eligible, rejections):
-        reject_application(actor=reviewer, application=application, reason=REJECTION_REASON)
+    _decide_some(rng, staff[REVIEWER], applications, decided, REJECTION_REASON)
     pay_first_awards(finance=staff[FINANCE], treasurer=staff[TREASURER], fund=fund)
     # Look-alikes for the integrity queue, as if they came after the decisions: checked at
     # once (the worker finds the same again), and a full check of the fund queued for it.
@@ -225,34 +253,96 @@ def seed_demo(
         evaluate_application(actor=None, application=look_alike)
         check_application(look_alike.pk)
     request_linkage_run(actor=staff[REVIEWER], fund=fund)
+    # Its counts and amounts on a public page, each hidden below ten people.
+    save_public_statistics_settings(actor=operator, fund=fund, published=True)
+    seed_crew_relief(
+        operator=operator, approver=staff[APPROVER], programme=programme, fund=crew_fund
+    )
+    seed_uk_applicants(
+        operator=operator,
+        reviewer=staff[REVIEWER],
+        fund=uk_fund,
+        count=uk_applicants,
+    )
     return DemoLogins(created=True, logins=logins())
 
 
+def create_other_funds(operator: User, programme: Programme, today: dt.date) -> tuple[Fund, Fund]:
+    """The programme's crew relief fund in euros, and its UK partner fund in pounds."""
+    crew_fund = create_fund(
+        actor=operator,
+        name="Netflix crew relief — France (demo)",
+        slug=CREW_FUND_SLUG,
+        currency="EUR",
+        budget=Decimal("250000.00"),
+        standard_amount=Decimal("1000.00"),
+        opens_on=today - dt.timedelta(days=7),
+        closes_on=today + dt.timedelta(days=60),
+        description="Two weeks' pay to the crews of the donor's suspended productions in France.",
+        programme_id=programme.pk,
+        kind=Fund.Kind.CREW_RELIEF,
+    )
+    uk_fund = create_fund(
+        actor=operator,
+        name="UK film and TV hardship fund (demo)",
+        slug=UK_FUND_SLUG,
+        currency="GBP",
+        budget=Decimal("500000.00"),
+        standard_amount=Decimal("1000.00"),
+        # A short window, as the UK fund had.
+        opens_on=today - dt.timedelta(days=5),
+        closes_on=today + dt.timedelta(days=9),
+        time_zone="Europe/London",
+        description=(
+            "One-off grants of £500 to £2,500, according to need, for UK film and TV "
+            "freelancers whose work has stopped."
+        ),
+        programme_id=programme.pk,
+    )
+    return crew_fund, uk_fund
+
+
+def _publish_rules(operator: User, fund: Fund, path: Path) -> RuleDocument:
+    version = publish_version(
+        actor=operator,
+        version=save_draft(actor=operator, fund=fund, source=path.read_text(encoding="utf-8")),
+    )
+    return document_of(version)
+
+
 def allocate_demo_programme(
-    operator: User, programme: Programme, fund: Fund, today: dt.date
+    operator: User, programme: Programme, funds: Sequence[tuple[Fund, str]], today: dt.date
 ) -> None:
-    """The fund's budget as the programme's allocation (dollars at the demo's rate), most of
-    the commitment kept for crew relief, and the donor's login."""
-    rates.record_rate(
-        actor=operator,
-        currency="USD",
-        day=today,
-        rate=DEMO_USD_RATE,
-        note="Demo rate (not the ECB's)",
-    )
-    allocate(
-        actor=operator,
-        programme=programme,
-        fund=fund,
-        amount=(fund.budget * DEMO_USD_RATE).quantize(Decimal("0.01")),
-        day=today,
-        note="Partner fund in France",
-    )
+    """Each fund's budget as the programme's allocation (with a note): the dollars it is worth
+    at the demo's rates, which convert back to the budget to the cent; the rest of the crew
+    relief share kept for crew relief; and the donor's login."""
+    for currency, rate in (("USD", DEMO_USD_RATE), ("GBP", DEMO_GBP_RATE)):
+        rates.record_rate(
+            actor=operator,
+            currency=currency,
+            day=today,
+            rate=rate,
+            note="Demo rate (not the ECB's)",
+        )
+    kept_for_crews = CREW_RELIEF_SHARE
+    for fund, note in funds:
+        allocation = allocate(
+            actor=operator,
+            programme=programme,
+            fund=fund,
+            amount=rates.convert(
+                fund.budget, rates.conversion(fund.currency, programme.currency, today)
+            ),
+            day=today,
+            note=note,
+        )
+        if fund.kind == Fund.Kind.CREW_RELIEF:
+            kept_for_crews -= allocation.amount
     allocate(
         actor=operator,
         programme=programme,
         fund=None,
-        amount=Decimal("85000000.00"),
+        amount=kept_for_crews,
         day=today,
         note="Two weeks' pay to the crews of suspended productions",
     )
@@ -260,6 +350,81 @@ def allocate_demo_programme(
     grant_programme_role(
         actor=operator, programme=programme, user=donor, role=ProgrammeRole.Role.DONOR
     )
+
+
+def seed_crew_relief(*, operator: User, approver: User, programme: Programme, fund: Fund) -> None:
+    """The crews of the programme's suspended productions (``CREW_PRODUCTIONS``), paid by
+    the crew relief ``fund``: two weeks of pay up to the cap, once a person; the roster
+    imported (one line refused); the first two productions' run proposed by the operator,
+    approved by a second manager and granted; the last production's run waiting for its second
+    person (four eyes), the person already paid on the first production left out."""
+    payments.save_payment_settings(actor=operator, fund=fund, values=CREW_PAYMENT_SETTINGS)
+    relief.save_settings(
+        actor=operator,
+        programme=programme,
+        weeks=2,
+        days_per_week=5,
+        cap=CREW_CAP,
+        several_productions=False,
+    )
+    # The approver manages the programme too: the second person a run needs.
+    grant_programme_role(
+        actor=operator, programme=programme, user=approver, role=ProgrammeRole.Role.MANAGER
+    )
+    import_roster(
+        actor=operator, programme=programme, file_name="demo-roster.csv", content=make_crew_roster()
+    )
+    codes = [code for code, *_rest in CREW_PRODUCTIONS]
+    productions = crew_selectors.productions_by_code(programme, codes)
+    run = relief.approve_run(
+        actor=approver,
+        run=relief.propose_run(
+            actor=operator,
+            programme=programme,
+            productions=[productions[code] for code in codes[:-1]],
+        ),
+    )
+    # The worker would grant them (crew.tasks.award_run, queued by the approval); the demo
+    # grants them at once, as the task does, so that it shows them with or without a worker
+    # (the task then finds nothing left to grant).
+    for fund_id, payout_ids in relief.payouts_to_award(run):
+        relief.award_payouts(run=run, fund_id=fund_id, payout_ids=payout_ids)
+    relief.finish_awards(run)
+    relief.propose_run(actor=operator, programme=programme, productions=[productions[codes[-1]]])
+
+
+def seed_uk_applicants(*, operator: User, reviewer: User, fund: Fund, count: int) -> None:
+    """The UK fund's rules published, and ``count`` applicants identified by their National
+    Insurance number, each evaluated, half of them decided."""
+    document = _publish_rules(operator, fund, UK_RULES)
+    rng = random.Random(2021)
+    opened_at = timezone.now() - dt.timedelta(days=5)
+    applications: list[tuple[Application, bool]] = []
+    for person in make_uk_people(count):
+        moment = opened_at + dt.timedelta(seconds=rng.randint(0, 5 * 24 * 3600 - 60))
+        application = _submit(rng, operator, fund, document, person, moment)
+        evaluation = evaluate_application(actor=None, application=application)
+        applications.append((application, evaluation.eligible))
+    _decide_some(rng, reviewer, applications, count // 2, UK_REJECTION_REASON)
+
+
+def _decide_some(
+    rng: random.Random,
+    reviewer: User,
+    applications: list[tuple[Application, bool]],
+    decided: int,
+    reason: str,
+) -> None:
+    """Most decisions approve eligible applications (the amount of their evaluation); the
+    others reject applications that the rules found not eligible, for ``reason``."""
+    eligible = [application for application, ok in applications if ok]
+    not_eligible = [application for application, ok in applications if not ok]
+    rejections = min(decided // 4, len(not_eligible))
+    approvals = min(decided - rejections, len(eligible))
+    for application in rng.sample(eligible, approvals):
+        approve_application(actor=reviewer, application=application)
+    for application in rng.sample(not_eligible, rejections):
+        reject_application(actor=reviewer, application=application, reason=reason)
 
 
 def _submit(
@@ -277,7 +442,9 @@ def _submit(
         first_name=person.first_name,
         last_name=person.last_name,
     )
-    with override(rng.choice(("fr", "fr", "fr", "en"))):
+    # Most applicants in France write in French; those of the other funds in English.
+    language = rng.choice(("fr", "fr", "fr", "en")) if person.country == "FR" else "en"
+    with override(language):
         return submit_application(
             actor=user,
             fund=fund,
@@ -292,6 +459,7 @@ def _submit(
                 address_line=person.address_line,
                 postcode=person.postcode,
                 city=person.city,
+                country=person.country,
                 profession=person.profession,
                 declared=declared_answers(rng, document, person, moment),
                 iban=person.iban,

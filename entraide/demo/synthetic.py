@@ -410,10 +410,10 @@ CREW_PRODUCTIONS = (
     ("FILM-2020-04", "La Dernière Bobine", "2020-03-13", 20),
     ("SER-2020-07", "Brigade du littoral", "2020-03-17", 14),
 )
-# A shoot's roles, paid by the week or by the day (the column), lowest and highest in euros:
-# two weeks of a director of photography's pay are above the demo's cap.
+# A shoot's roles, paid by the week or by the day (the column), lowest and highest in euros.
+# Each production has one director of photography, whose two weeks of pay pass the demo's cap.
+DIRECTOR_OF_PHOTOGRAPHY = ("Chef opérateur", "weekly_rate", 2400, 3000)
 CREW_ROLES = (
-    ("Chef opérateur", "weekly_rate", 2400, 3000),
     ("Cheffe électricienne", "weekly_rate", 1300, 1600),
     ("Électricien", "day_rate", 200, 260),
     ("Machiniste", "day_rate", 190, 250),
@@ -435,9 +435,11 @@ def make_crew_roster(seed: int = 2020) -> bytes:
     rng = random.Random(seed)
     rows: list[dict[str, str]] = []
     for code, title, suspended_on, size in CREW_PRODUCTIONS:
-        for _ in range(size):
+        for index in range(size):
             n = len(rows) + 1
-            role, column, lowest, highest = rng.choice(CREW_ROLES)
+            role, column, lowest, highest = (
+                DIRECTOR_OF_PHOTOGRAPHY if index == 0 else rng.choice(CREW_ROLES)
+            )
             values = {
                 "weekly_rate": "",
                 "day_rate": "",
@@ -456,6 +458,6 @@ def make_crew_roster(seed: int = 2020) -> bytes:
                 )
             )
     code, title, suspended_on, _size = CREW_PRODUCTIONS[-1]
-    rows.append(dict(rows[0], production=code, title=title, suspended_on=suspended_on))
+    rows.append(dict(rows[2], production=code, title=title, suspended_on=suspended_on))
     rows[1]["iban"] = "FR00" + rows[1]["iban"][4:]  # 00: never an IBAN's check digits
     return roster_file(rows)

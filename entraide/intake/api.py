@@ -30,6 +30,7 @@ from entraide.applications.models import Application
 from entraide.applications.services import request_digest_of, submit_application
 from entraide.core.errors import DomainError, NotFound, ValidationFailed
 from entraide.evidence import api as evidence_api
+from entraide.funds.models import Fund
 from entraide.funds.window import window_state
 from entraide.intake import problems, selectors, services
 from entraide.intake.models import PartnerToken
@@ -104,6 +105,9 @@ class PartnerBearer(HttpBearer):
         match = request.resolver_match
         slug = match.kwargs.get("slug") if match is not None else None
         if slug is not None and slug != partner_token.fund.slug:
+            raise Http404
+        # A crew relief fund takes no application (entraide.crew): not even from a partner.
+        if partner_token.fund.kind != Fund.Kind.APPLICATIONS:
             raise Http404
         return partner_token
 

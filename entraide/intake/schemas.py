@@ -70,7 +70,14 @@ class AddressIn(Strict):
     line: str = Field(default="", max_length=200, examples=["12 rue de la Roquette"])
     postcode: str = Field(default="", max_length=16, examples=["75011"])
     city: str = Field(default="", max_length=100, examples=["Paris"])
-    country: str = Field(default="FR", pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2.")
+    country: str | None = Field(
+        default=None,
+        pattern="^[A-Za-z]{2}$",
+        description=(
+            "ISO 3166-1 alpha-2. Left out: the country of the identifier the fund asks for "
+            "(`identifier`: FR for the NIR, IT, ES, GB)."
+        ),
+    )
 
 
 class BankIn(Strict):
@@ -142,7 +149,7 @@ class ApplicationIn(Strict):
             address_line=address.line,
             postcode=address.postcode,
             city=address.city,
-            country=address.country,
+            country=address.country or "",
             profession=self.profession,
             declared=dict(self.declared),
             iban=bank.iban,

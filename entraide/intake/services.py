@@ -110,6 +110,11 @@ def issue_token(
 ) -> tuple[PartnerToken, str]:
     """A new token of ``partner`` for ``fund``. The clear token is returned here, once: only
     its SHA-256 is stored, so it cannot be shown again."""
+    if fund.kind != Fund.Kind.APPLICATIONS:
+        raise ValidationFailed(
+            _("A crew relief fund takes no application: partners cannot submit to it."),
+            field="fund",
+        )
     raw_token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic(durable=True):
         _require_operator(actor, fund)

@@ -8,10 +8,8 @@ the page again with the reason on the field it concerns, keeping what was typed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_decimal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,7 +24,7 @@ from entraide.accounts.selectors import user_by_email
 from entraide.core.dates import format_day
 from entraide.core.errors import DomainError, PermissionDenied
 from entraide.core.forms import add_domain_error
-from entraide.core.money import current_locale, format_money
+from entraide.core.money import format_money
 from entraide.funds.permissions import is_back_office_user
 from entraide.programmes import rates, selectors, services
 from entraide.programmes.forms import (
@@ -35,22 +33,13 @@ from entraide.programmes.forms import (
     ProgrammeRoleForm,
     RatesFileForm,
 )
-from entraide.programmes.models import Allocation, Programme, ProgrammeRole
+from entraide.programmes.models import Programme, ProgrammeRole
 from entraide.programmes.permissions import can_manage, is_operator
-from entraide.programmes.rollup import SMALL_COUNT, FundLine, Rollup, rollup
+from entraide.programmes.presenters import allocation_row, rate_text
+from entraide.programmes.rollup import FundLine, Rollup, rollup
 
 # How many rates recorded by hand the exchange rates page lists.
 MANUAL_RATES_SHOWN = 20
-
-
-def rate_text(rate: Decimal, source: str, target: str) -> str:
-    """``1 USD = 0.80787974 GBP``: every decimal kept, so that the figures can be checked."""
-    number = format_decimal(rate, format="#,##0.########", locale=current_locale())
-    return _("1 %(source)s = %(rate)s %(target)s") % {
-        "source": source,
-        "rate": number,
-        "target": target,
-    }
 
 
 @dataclass(frozen=True)
@@ -59,30 +48,6 @@ class FundRow:
 
     line: FundLine
     rate: str  # empty without an allocation: its figures stay in the fund's currency
-    # For the donor, a fund with fewer than SMALL_COUNT grants shows no amounts committed or
-    # paid: a grant or two would be a person's.
-    suppressed: bool
-
-
-@dataclass(frozen=True)
-class AllocationRow:
-    allocation: Allocation
-    rates_read: str  # the rate used and where the rates it came from were read
-
-
-def _allocation_row(allocation: Allocation, currency: str) -> AllocationRow:
-    """The allocation with the sentence of its conversion, from the rates it kept."""
-    conversion = rates.Conversion(
-        source=currency,
-        target=allocation.converted_currency,
-        rate=allocation.rate,
-        day=allocation.rate_day,
-        # The source currency's rate first, as a conversion reads them.
-        rates=tuple(
-            sorted(allocation.rates_used.all(), key=lambda row: (row.currency != currency, row.pk))
-        ),
-    )
-    return AllocationRow(allocation=allocation, rates_read=conversion.describe())
 
 
 # -- the list ----------------------------------------------------------------------------------
@@ -126,7 +91,6 @@ def _render_rollup(
                 else (_("%(rate)s on average") if line.rate_is_average else "%(rate)s")
                 % {"rate": rate_text(line.rate, currency, line.fund.currency)}
             ),
-            suppressed=not managing and line.granted < SMALL_COUNT,
         )
         for line in picture.funds
     ]
@@ -137,14 +101,16 @@ def _render_rollup(
         "funds_allocated": picture.allocated - picture.crew_allocated,
         "applications": sum(line.applications for line in picture.funds),
         "granted": sum(line.granted for line in picture.funds),
-        # The totals less the funds shown would give a hidden fund's figures.
-        "totals_suppressed": any(row.suppressed for row in rows),
+        # The donor's people read each fund's figures on the programme's reports, where small
+        # counts are hidden (with what would give them away) by one rule for every table: here,
+        # exact figures beside them would undo it.
+        "figures_on_reports": not managing,
         "can_manage": False,
     }
     if managing:
         context.update(
             can_manage=True,
-            allocations=[_allocation_row(a, currency) for a in picture.allocations],
+            allocations=[allocation_row(a, currency) for a in picture.allocations],
             allocation_form=allocation_form
             or AllocationForm(funds=[line.fund for line in picture.funds], currency=currency),
             roles=selectors.roles_of(programme),

@@ -26,12 +26,11 @@ from entraide.audit import services as audit
 from entraide.core.dates import format_day, format_moment
 from entraide.core.errors import PermissionDenied
 from entraide.core.money import ZERO, format_money
-from entraide.funds.models import Fund
 from entraide.funds.window import zone_name
 from entraide.programmes.models import Programme
 from entraide.programmes.permissions import can_view
+from entraide.programmes.presenters import allocation_row, rate_text
 from entraide.programmes.rollup import FundLine, Rollup, rollup
-from entraide.programmes.views import _allocation_row, rate_text
 from entraide.reporting import attestations, panels, statistics
 from entraide.reporting.panels import Panel, figure_text
 from entraide.reporting.statistics import ProgrammeStatistics, Table
@@ -47,7 +46,6 @@ class FundTable:
     """Each fund's line: its currency, what the programme allocated it (partner funds), then the
     statistics' figures as an outside reader gets them."""
 
-    key: str
     title: str
     headers: tuple[str, ...]
     rows: tuple[tuple[str, tuple[str, ...]], ...]
@@ -110,12 +108,14 @@ def _fund_table(
             for value, column in zip(table.total, table.columns, strict=True)
         ),
     )
-    return FundTable(table.key, str(table.title), tuple(headers), tuple(rows), total)
+    return FundTable(str(table.title), tuple(headers), tuple(rows), total)
 
 
 def _rate(line: FundLine, currency: str) -> str:
     if line.rate is None:
         return ""
+    if line.fund.currency == currency:
+        return _("%(currency)s to %(currency)s: no conversion.") % {"currency": currency}
     text = rate_text(line.rate, currency, line.fund.currency)
     return _("%(rate)s on average") % {"rate": text} if line.rate_is_average else text
 
@@ -169,7 +169,7 @@ def _allocations(picture: Rollup) -> list[AllocationLine]:
     currency = picture.programme.currency
     made = []
     for allocation in picture.allocations:
-        row = _allocation_row(allocation, currency)
+        row = allocation_row(allocation, currency)
         made.append(
             AllocationLine(
                 day=format_day(allocation.rate_day),
@@ -216,7 +216,6 @@ def report_context(programme: Programme, as_of: dt.datetime) -> dict[str, Any]:
             for line in picture.funds
         ],
         "allocations": _allocations(picture),
-        "has_crew_funds": any(line.fund.kind == Fund.Kind.CREW_RELIEF for line in picture.funds),
         "k": statistics.K,
     }
 

@@ -53,16 +53,19 @@ def export_start(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("export_status", slug=fund.slug, task_id=task_id)
 
 
-def _export_of_fund(request: HttpRequest, slug: str, task_id: str) -> tuple[Fund, TaskResult]:
-    """The export task, only if it belongs to this fund and the person may export from it."""
+def _export_of_fund(request: HttpRequest, slug: str, task_id: str) -> tuple[Fund, TaskResult, str]:
+    """The export task, only if it belongs to this fund and the person may export from it, and
+    its id as the task has it (the address's UUID may be written in capitals, without hyphens:
+    its progress and its audit events go by the task's)."""
     fund = fund_selectors.fund_for_staff(request.user, slug, Capability.EXPORT)
-    return fund, fund_task_result(export_applications, task_id, fund.pk)
+    result = fund_task_result(export_applications, task_id, fund.pk)
+    return fund, result, str(result.id)
 
 
 @login_required
 @require_safe
 def export_status(request: HttpRequest, slug: str, task_id: str) -> HttpResponse:
-    fund, result = _export_of_fund(request, slug, task_id)
+    fund, result, task_id = _export_of_fund(request, slug, task_id)
     progress = progress_of(task_id)
     output = Path(progress.output_path) if progress and progress.output_path else None
     return render(
@@ -83,7 +86,7 @@ def export_status(request: HttpRequest, slug: str, task_id: str) -> HttpResponse
 @login_required
 @require_safe
 def export_download(request: HttpRequest, slug: str, task_id: str) -> FileResponse:
-    fund, result = _export_of_fund(request, slug, task_id)
+    fund, result, task_id = _export_of_fund(request, slug, task_id)
     progress = progress_of(task_id)
     if not result.is_finished or progress is None or not progress.output_path:
         raise Http404

@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -186,9 +187,11 @@ def headers(fund: Fund) -> list[str]:
 Cell = Callable[[Any], Any]
 
 
-def _labels(column: Column) -> dict[Any, str]:
-    """A choice column's labels in the active language, inert for spreadsheets."""
-    return {value: spreadsheet_cell(str(label)) for value, label in column.choices}
+def _label_of(column: Column) -> Cell:
+    """A choice column's value as its label in the active language; an id the choices do not
+    know (an older release's) as it is stored."""
+    labels = {value: str(label) for value, label in column.choices}
+    return lambda value: labels.get(value, "" if value is None else str(value))
 
 
 class CsvFile:
@@ -206,8 +209,8 @@ class CsvFile:
     def _cell(column: Column, zone: ZoneInfo, dialect: CsvDialect) -> Cell:
         match column.kind:
             case Kind.CHOICE:
-                labels = _labels(column)
-                return lambda value: labels.get(value, "" if value is None else str(value))
+                label = _label_of(column)
+                return lambda value: spreadsheet_cell(label(value))
             case Kind.DATETIME:
                 return lambda value: (
                     value.astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
@@ -261,7 +264,7 @@ class XlsxFile:
         self._cells = [self._cell(column) for column in COLUMNS]
         header = []
         for label in self._headers:
-            cell = WriteOnlyCell(sheet, value=label)
+            cell = self._text_cell(label)
             cell.font = Font(bold=True)
             header.append(cell)
         sheet.append(header)
@@ -285,8 +288,9 @@ class XlsxFile:
         zone = self._zone
         match column.kind:
             case Kind.CHOICE:
-                labels = {value: str(label) for value, label in column.choices}
-                return lambda value: labels.get(value, value)
+                # Labels are translations and an unknown id is stored text: guarded alike.
+                label, text = _label_of(column), self._text()
+                return lambda value: text(label(value))
             case Kind.DATETIME:
                 return self._typed(
                     self.DATETIME_FORMAT,
@@ -298,9 +302,15 @@ class XlsxFile:
                 return self._typed(self.AMOUNT_FORMAT, lambda value: value)
         return self._text()
 
+    def _text_cell(self, value: str) -> SheetCell:
+        """A text cell that a spreadsheet shows as typed and never runs as a formula."""
+        cell = WriteOnlyCell(self._sheet, value=value)
+        cell.data_type = "s"  # openpyxl takes "=…" for a formula
+        cell.quotePrefix = True
+        return cell
+
     def _text(self) -> Cell:
-        guarded = WriteOnlyCell(self._sheet)
-        guarded.quotePrefix = True
+        guarded = self._text_cell("")  # reused, as the typed cells are
 
         def text(value: Any) -> Any:
             if not value:

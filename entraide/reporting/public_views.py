@@ -24,7 +24,7 @@ from entraide.programmes import selectors as programme_selectors
 from entraide.reporting import donor_report, public_statistics
 from entraide.reporting.public_forms import PublicStatisticsForm
 from entraide.reporting.statistics import K
-from entraide.reporting.views import _pdf_response
+from entraide.reporting.views import pdf_response
 
 
 @login_required
@@ -37,7 +37,7 @@ def programme_donor_report(request: HttpRequest, slug: str) -> HttpResponse:
     content = donor_report.download_donor_report(
         actor=request.user, programme=programme, language=language
     )
-    return _pdf_response(content, f"{programme.slug}-donor-report-{language}.pdf")
+    return pdf_response(content, f"{programme.slug}-donor-report-{language}.pdf")
 
 
 def _render_statistics(request: HttpRequest, fund: Fund, *, preview: bool) -> HttpResponse:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from entraide.reporting import dashboard_views, export_views
+from entraide.reporting import dashboard_views, export_views, public_views
 
 urlpatterns = [
     # Dashboards (dashboard_views)
@@ -21,5 +21,21 @@ urlpatterns = [
         "staff/funds/<slug:slug>/exports/<str:task_id>/download/",
         export_views.export_download,
         name="export_download",
+    ),
+    # Beyond the funds' staff: the donor's report, public statistics (public_views)
+    path(
+        "staff/programmes/<slug:slug>/reports/donor-report.pdf",
+        public_views.programme_donor_report,
+        name="programme_donor_report",
+    ),
+    path(
+        "staff/funds/<slug:slug>/public-statistics/",
+        public_views.public_statistics_settings,
+        name="public_statistics_settings",
+    ),
+    path(
+        "funds/<slug:slug>/statistics/",
+        public_views.fund_statistics_public,
+        name="fund_statistics_public",
     ),
 ]

@@ -29,7 +29,7 @@ from entraide.reporting.forms import AttestationSettingsForm, VerificationForm
 from entraide.reporting.models import AttestationSettings
 
 
-def _pdf_response(content: bytes, filename: str, *, inline: bool = False) -> HttpResponse:
+def pdf_response(content: bytes, filename: str, *, inline: bool = False) -> HttpResponse:
     response = HttpResponse(
         content,
         content_type="application/pdf",
@@ -51,7 +51,7 @@ def _attestation_response(
         )
     except attestations.NoAttestation:
         raise Http404 from None
-    return _pdf_response(
+    return pdf_response(
         attestations.render_attestation(attestation, language),
         f"attestation-{application.reference}.pdf",
     )
@@ -89,7 +89,7 @@ def attestation_settings(request: HttpRequest, slug: str) -> HttpResponse:
         if "preview" in request.POST:
             wording = AttestationSettings(fund=fund, **form.cleaned_data)
             language = attestations.language_of(request.POST["preview"])
-            return _pdf_response(
+            return pdf_response(
                 attestations.render_specimen(fund, wording, language),
                 f"attestation-specimen-{language}.pdf",
                 inline=True,

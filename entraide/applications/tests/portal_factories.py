@@ -55,6 +55,7 @@ def step_values(**overrides: Any) -> dict[str, dict[str, str]]:
             "address_line": "12 rue des Studios",
             "postcode": "93200",
             "city": "Saint-Denis",
+            "country": "FR",  # the list's choice offered first, as a browser sends it
         },
         "situation": {"profession": "technician", "annual_resources": "13250.50", "days": "14"},
         "bank": {"iban": spaced(IBAN), "bic": "", "account_holder": "Camille Rivière"},

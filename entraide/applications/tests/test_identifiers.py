@@ -6,6 +6,7 @@ per identifier; a fund outside France evaluated and verified without French reco
 from __future__ import annotations
 
 import datetime as dt
+import html
 import random
 import re
 import uuid
@@ -62,7 +63,7 @@ from entraide.demo.synthetic import make_nir
 from entraide.evidence import fund_verification
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund
-from entraide.funds.tests.factories import FundRoleFactory
+from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 from entraide.programmes.tests.factories import ProgrammeFactory
 from entraide.rules import selectors as rules_selectors
 from entraide.rules import services as rules
@@ -344,7 +345,8 @@ def step_url(fund: Fund, step: str) -> str:
 
 
 def page_text(response: Any) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+    # Unescaped: a French text's apostrophe is "&#x27;" in the page.
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
 
 
 UK_STEPS = {
@@ -408,6 +410,54 @@ def test_a_uk_freelancer_applies_end_to_end_with_a_national_insurance_number(
     status = client.get(sent["Location"])
     assert "National Insurance number •••• 456C" in page_text(status)
     assert "Social security number" not in page_text(status)
+
+
+def test_the_contact_step_asks_the_country_in_that_of_the_fund_s_identifier_first(
+    client: Client,
+    uk_fund: Fund,
+    applicant: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client.get(reverse("apply", kwargs={"slug": uk_fund.slug}))
+
+    contact = client.get(step_url(uk_fund, "contact"))
+
+    assert '<option value="GB" selected>United Kingdom</option>' in contact.content.decode()
+    # A UK postcode has letters: no numeric keypad on a telephone.
+    assert 'inputmode="numeric"' not in contact.content.decode()
+    for step, values in UK_STEPS.items():
+        if step == "contact":
+            values = {**values, "country": "IE", "postcode": "D02 X285", "city": "Dublin"}
+        assert client.post(step_url(uk_fund, step), values).status_code == 302, step
+    client.post(step_url(uk_fund, "documents"), {})
+    review = client.get(step_url(uk_fund, "review"))
+    assert "Ireland" in page_text(review)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            step_url(uk_fund, "review"),
+            {
+                "idempotency_key": str(review.context["form"].initial["idempotency_key"]),
+                "consent": "on",
+            },
+        )
+
+    assert Application.objects.get().country == "IE"
+
+
+@pytest.mark.django_db
+def test_a_submission_naming_no_country_is_in_that_of_the_fund_s_identifier(
+    uk_fund: Fund,
+) -> None:
+    uk = submission_data(nir=TYPED_NINO, iban=GB_IBAN, declared=UK_DECLARED)
+    assert uk.country == ""  # as the partners' API leaves it when the body names none
+
+    applications = [
+        submit(uk_fund, uk).application,
+        submit(fund_with_rules(ITALY_RULES), italian()).application,
+        submit(FundFactory(), submission_data()).application,  # no rules: the NIR's France
+    ]
+
+    assert [application.country for application in applications] == ["GB", "IT", "FR"]
 
 
 def test_the_identity_step_names_the_uk_identifier_in_french(

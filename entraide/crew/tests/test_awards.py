@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from smtplib import SMTPRecipientsRefused
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from entraide.applications import services as application_services
@@ -19,7 +22,7 @@ from entraide.audit.models import AuditEvent
 from entraide.core.errors import InvalidTransition
 from entraide.crew import relief
 from entraide.crew.models import CrewMember, Payout, ReliefRun
-from entraide.crew.tasks import award_run
+from entraide.crew.tasks import award_run, tell_crew_member_paid
 from entraide.crew.tests.relief_helpers import World
 from entraide.funds import ledger
 from entraide.funds.models import Award, Fund, FundRole
@@ -239,33 +242,38 @@ def test_only_a_crew_relief_fund_records_a_crew_grant(world: World) -> None:
         )
 
 
-def test_a_crew_relief_funds_grants_are_paid_like_any_awards_and_the_crew_told(
-    world: World, django_capture_on_commit_callbacks: Any
-) -> None:
-    paris = world.production("FR-001", title="Les Studios")
-    members = [world.crew(paris, email=f"crew{n}@example.org", language="en") for n in range(2)]
-    run = approved_run(world, django_capture_on_commit_callbacks, *members)
+def released_batch(world: World, capture: Any, members: list[CrewMember]) -> PaymentBatch:
+    """The members' grants, approved and granted, in a payment batch of the French crew relief
+    fund released by a second person, its file built: ready to be marked sent."""
+    approved_run(world, capture, *members)
     mail.outbox.clear()
     PaymentSettingsFactory.create(fund=world.france)
     preparer, releaser = (
         FundRoleFactory.create(fund=world.france, role=FundRole.Role.FINANCE).user for _ in range(2)
     )
-
-    payable = payment_services.payable_awards(world.france)
-    assert payable.count() == 2
+    assert payment_services.payable_awards(world.france).count() == len(members)
     batch = payment_services.prepare_payment_batch(
         actor=preparer, fund=world.france, selection=Selection()
     )
-    with django_capture_on_commit_callbacks(execute=True):  # the worker builds the file
+    with capture(execute=True):  # the worker builds the file
         payment_services.release_payment_batch(actor=releaser, batch=batch)
     batch.refresh_from_db()
     assert batch.status == PaymentBatch.Status.READY
+    return batch
+
+
+def test_a_crew_relief_funds_grants_are_paid_like_any_awards_and_the_crew_told(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    paris = world.production("FR-001", title="Les Studios")
+    members = [world.crew(paris, email=f"crew{n}@example.org", language="en") for n in range(2)]
+    batch = released_batch(world, django_capture_on_commit_callbacks, members)
     content = bytes(PaymentFile.objects.get(batch=batch).content)
     assert members[0].iban.encode() in content
     with django_capture_on_commit_callbacks(execute=True):
-        payment_services.mark_batch_sent(actor=preparer, batch=batch)
+        payment_services.mark_batch_sent(actor=batch.prepared_by, batch=batch)
 
-    applications = Application.objects.filter(crew_payout__run=run)
+    applications = Application.objects.filter(crew_payout__crew_member__in=members)
     assert set(applications.values_list("status", flat=True)) == {Application.Status.PAID}
     assert ledger.totals(world.france).paid == Decimal("4800.00")
     assert sorted(message.to[0] for message in mail.outbox) == [
@@ -278,6 +286,62 @@ def test_a_crew_relief_funds_grants_are_paid_like_any_awards_and_the_crew_told(
         told.body.split()
     )
     assert "Date of payment" in pdf_text(told.attachments[0][1])
+
+
+def test_an_email_of_payment_that_fails_stops_no_other_and_is_sent_again_alone(
+    world: World, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paris = world.production("FR-001")
+    members = [world.crew(paris, email=f"crew{n}@example.org") for n in range(3)]
+    batch = released_batch(world, django_capture_on_commit_callbacks, members)
+    send = EmailMessage.send
+
+    def refused_for_the_first(message: EmailMessage, fail_silently: bool = False) -> int:
+        if message.to == ["crew0@example.org"]:
+            raise SMTPRecipientsRefused({"crew0@example.org": (550, b"No such mailbox")})
+        return send(message, fail_silently)
+
+    monkeypatch.setattr(EmailMessage, "send", refused_for_the_first)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_services.mark_batch_sent(actor=batch.prepared_by, batch=batch)
+
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "crew1@example.org",
+        "crew2@example.org",
+    ]
+    monkeypatch.setattr(EmailMessage, "send", send)
+    failed = Payout.objects.get(crew_member=members[0])
+    tell_crew_member_paid.call(failed.pk)  # the failed task, run again
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "crew0@example.org",
+        "crew1@example.org",
+        "crew2@example.org",
+    ]
+
+
+def test_an_earlier_grant_is_found_through_an_index_not_among_all_the_funds_applications(
+    world: World,
+) -> None:
+    # Each grant of a run looks for an earlier one: reading every application of the fund
+    # would make granting 50,000 payouts quadratic.
+    if connection.vendor != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    paris = world.production("FR-001")
+    world.crew(paris)
+    run = relief.propose_run(actor=world.manager, programme=world.programme, productions=[paris])
+    run = relief.approve_run(actor=world.second, run=run)  # its task is not run
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        relief._record_grant(run, world.france, run.payouts.select_related().get())
+
+    lookup = next(
+        query["sql"]
+        for query in queries
+        if query["sql"].startswith('SELECT "applications_application"')
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {lookup}")
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "(fund_id=? AND nir=?)" in plan, plan
 
 
 def test_applicants_of_a_fund_taking_applications_get_no_crew_email_when_paid(

@@ -449,6 +449,45 @@ def test_a_payout_left_out_cannot_be_put_back_once_its_person_is_proposed_elsewh
     assert payout.status == Status.EXCLUDED
 
 
+@pytest.mark.parametrize("first_several", [True, False])
+def test_a_payout_put_back_never_pays_a_person_twice_for_a_production_whatever_the_setting(
+    world: World, first_several: bool
+) -> None:
+    # Runs proposed under the other setting have other exclusive keys: the database's
+    # constraint does not see them, the check of the person and the production does.
+    shoot = world.production("FR-001")
+    gaffer = world.crew(shoot, person_key="same-person")
+    settings(world, several_productions=first_several)
+    first = relief.propose_run(actor=world.manager, programme=world.programme, productions=[shoot])
+    payout = payout_of(first, gaffer.pk)
+    relief.exclude_payout(actor=world.second, payout=payout, note="Checking the roster")
+    settings(world, several_productions=not first_several)
+    second = relief.propose_run(actor=world.manager, programme=world.programme, productions=[shoot])
+    assert payout_of(second, gaffer.pk).status == Status.PROPOSED
+
+    with pytest.raises(InvalidTransition):
+        relief.include_payout(actor=world.second, payout=payout)
+
+    assert Payout.objects.filter(crew_member=gaffer, status__in=Payout.LIVE).count() == 1
+
+
+def test_a_payout_of_a_run_paying_once_is_not_put_back_for_a_person_paid_elsewhere(
+    world: World,
+) -> None:
+    paris, lyon = world.production("FR-001"), world.production("FR-002")
+    left_out = world.crew(paris, person_key="same-person")
+    world.crew(lyon, person_key="same-person")
+    first = relief.propose_run(actor=world.manager, programme=world.programme, productions=[paris])
+    payout = payout_of(first, left_out.pk)
+    relief.exclude_payout(actor=world.second, payout=payout, note="Checking the roster")
+    settings(world, several_productions=True)
+    relief.propose_run(actor=world.manager, programme=world.programme, productions=[lyon])
+
+    # The first run pays a person once in the programme, as it was computed.
+    with pytest.raises(InvalidTransition):
+        relief.include_payout(actor=world.second, payout=payout)
+
+
 def test_only_a_payout_left_out_by_a_reviewer_can_be_put_back(world: World) -> None:
     new_york = world.production("US-001", currency="USD")
     grip = world.crew(new_york)

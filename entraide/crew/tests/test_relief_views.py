@@ -17,16 +17,23 @@ from django.utils import timezone
 
 from entraide.accounts.models import User
 from entraide.accounts.tests.factories import UserFactory
-from entraide.core.errors import ValidationFailed
+from entraide.applications import services as application_services
+from entraide.applications.models import Application
+from entraide.applications.tests.factories import submission_data
+from entraide.core.errors import NotFound, ValidationFailed
 from entraide.crew import relief
 from entraide.crew.models import Payout, ReliefRun
 from entraide.crew.tests.relief_helpers import World
 from entraide.funds import services as fund_services
 from entraide.funds.models import BudgetEntry, Fund, FundRole
 from entraide.funds.tests.factories import FundRoleFactory
+from entraide.intake import services as intake_services
+from entraide.intake.tests.conftest import PartnerClient, application_body
+from entraide.intake.tests.factories import PartnerFactory, issued_token
 from entraide.programmes import services as programme_services
 from entraide.programmes.models import ProgrammeRole
 from entraide.programmes.tests.factories import ProgrammeFactory
+from entraide.rules.tests.factories import RuleSetVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -322,14 +329,41 @@ def test_approving_from_the_page(
     client: Client, pages: Pages, django_capture_on_commit_callbacks: Any
 ) -> None:
     client.force_login(pages.manager)
+    reviewed = client.get(url_of("crew_run", pages)).context["reviewed"]
 
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post(url_of("crew_run_approve", pages), follow=True)
+        response = client.post(
+            url_of("crew_run_approve", pages), {"reviewed": reviewed}, follow=True
+        )
 
     pages.run.refresh_from_db()
     assert (pages.run.status, pages.run.decided_by) == (ReliefRun.Status.APPROVED, pages.manager)
     assert "is approved: its grants are being made" in page_text(response)
     assert "Grants made 0 of 2" in page_text(response)
+
+
+def test_a_run_changed_since_the_approver_read_it_is_not_approved(
+    client: Client, pages: Pages, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The proposer leaves a payout out, the approver reads the run, the proposer puts it back:
+    # approving what was read must not pay what was not.
+    relief.exclude_payout(actor=pages.second, payout=pages.payout, note="To check")
+    client.force_login(pages.manager)
+    reviewed = client.get(url_of("crew_run", pages)).context["reviewed"]
+    relief.include_payout(actor=pages.second, payout=pages.payout)
+
+    stale = client.post(url_of("crew_run_approve", pages), {"reviewed": reviewed}, follow=True)
+    unread = client.post(url_of("crew_run_approve", pages), follow=True)
+
+    pages.run.refresh_from_db()
+    assert pages.run.status == ReliefRun.Status.PROPOSED
+    assert "were left out or put back since you read it" in page_text(stale)
+    assert "were left out or put back since you read it" in page_text(unread)
+    reviewed = client.get(url_of("crew_run", pages)).context["reviewed"]
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(url_of("crew_run_approve", pages), {"reviewed": reviewed})
+    pages.run.refresh_from_db()
+    assert pages.run.status == ReliefRun.Status.APPROVED
 
 
 def test_rejecting_from_the_page_needs_a_note_kept_on_error(client: Client, pages: Pages) -> None:
@@ -412,6 +446,39 @@ def test_a_crew_relief_fund_has_no_public_page_nor_applications(
     assert client.get(reverse("fund_self_check", kwargs={"slug": slug})).status_code == 404
     assert client.get(reverse("apply", kwargs={"slug": slug})).status_code == 404
     assert pages.france not in client.get(reverse("home")).context["funds"]
+
+
+def test_a_partner_cannot_apply_to_a_crew_relief_fund_through_the_api(
+    client: Client, pages: Pages
+) -> None:
+    RuleSetVersionFactory.create(rule_set__fund=pages.france)
+    token, raw = issued_token(fund=pages.france)
+    partner = PartnerClient(client, token, raw)
+
+    assert partner.get("").status_code == 404
+    assert partner.submit(application_body()).status_code == 404
+    assert partner.get("/applications").status_code == 404
+    assert not Application.objects.filter(fund=pages.france).exists()
+
+
+def test_no_one_submits_to_a_crew_relief_fund_nor_gets_a_partner_token_for_it(
+    pages: Pages,
+) -> None:
+    """The services refuse it too, whatever page or API call would try it."""
+    applicant = UserFactory.create()
+    with pytest.raises(NotFound):
+        application_services.submit_application(
+            actor=applicant,
+            fund=pages.france,
+            idempotency_key="key",
+            data=submission_data(),
+        )
+    with pytest.raises(ValidationFailed) as refused:
+        intake_services.issue_token(
+            actor=pages.operator, partner=PartnerFactory.create(), fund=pages.france
+        )
+    assert refused.value.field == "fund"
+    assert not Application.objects.filter(fund=pages.france).exists()
 
 
 def test_an_operator_creates_a_crew_relief_fund_of_a_programme(

@@ -237,6 +237,8 @@ def test_a_file_beyond_the_limit_is_refused_before_it_is_read(monkeypatch: Any) 
         ({"weekly_rate": "12.345"}, "weekly_rate", "invalid_rate"),
         ({"weekly_rate": "1,200.50"}, "weekly_rate", "invalid_rate"),
         ({"weekly_rate": "12345678901"}, "weekly_rate", "invalid_rate"),
+        # Its week of pay (times up to 7 days) would not fit a payout's amount.
+        ({"weekly_rate": "", "day_rate": "2000000000"}, "day_rate", "invalid_rate"),
         ({"currency": "CHF"}, "currency", "invalid_currency"),
         ({"iban": "FR76 3000 6000 0112 3456 7890 180"}, "iban", "invalid_iban"),
         ({"bic": "NOTABIC"}, "bic", "invalid_bic"),

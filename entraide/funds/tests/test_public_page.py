@@ -236,7 +236,7 @@ def test_the_page_takes_a_fixed_number_of_queries(
     FundDocumentRequirementFactory.create_batch(rows, fund=fund)
     FundQuestionFactory.create_batch(rows, fund=fund)
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         response = page(client, fund)
 
     assert text(response).count("Proof ") == rows

@@ -440,6 +440,22 @@ MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
     ("post",   "fund_reports",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     ("get",    "programme_reports",  (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
     ("post",   "programme_reports",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "programme_donor_report",
+                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+    ("post",   "programme_donor_report",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    # A fund's public statistics: published by those who manage it (fund A does not publish,
+    # so its public page is not found for anyone).
+    ("get",    "public_statistics_settings",
+                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "public_statistics_settings",
+                                     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("delete", "public_statistics_settings",
+                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "fund_statistics_public",
+                                     (NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("post",   "fund_statistics_public",
+                                     (NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
     # Crew relief: the programme's managers and the fund operators (crew lists are personal
     # data; entraide/crew/tests have managers and donors). Empty posts show the form again.
     ("get",    "crew_rosters",       (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
@@ -833,6 +849,9 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "exchange_rates_import": lambda w: {},
     "exchange_rate_record": lambda w: {},
     "fund_reports": lambda w: {"slug": w.fund.slug},
+    "public_statistics_settings": lambda w: {"slug": w.fund.slug},
+    "fund_statistics_public": lambda w: {"slug": w.fund.slug},
+    "programme_donor_report": lambda w: {"slug": w.programme.slug},
     "crew_roster": lambda w: {"slug": w.programme.slug, "import_id": w.roster_import.pk},
     "crew_production": lambda w: {
         "slug": w.programme.slug,

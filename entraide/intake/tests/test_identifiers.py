@@ -92,6 +92,24 @@ def test_a_partner_submits_to_an_italian_fund_with_a_codice_fiscale(
     assert application.country == "IT"
 
 
+@pytest.mark.parametrize(
+    ("address", "stored"),
+    [
+        ({"line": "Via Roma 1", "postcode": "00184", "city": "Roma"}, "IT"),
+        ({"city": "Roma", "country": None}, "IT"),
+        ({"city": "Lugano", "country": "ch"}, "CH"),
+    ],
+    ids=["left-out", "null", "named"],
+)
+def test_an_address_without_a_country_is_in_the_country_of_the_fund_s_identifier(
+    italian_partner: PartnerClient, address: dict[str, Any], stored: str
+) -> None:
+    response = italian_partner.submit(italian_body(address=address))
+
+    assert response.status_code == 201, response.content
+    assert Application.objects.get().country == stored
+
+
 def test_any_synthetic_codice_fiscale_is_taken_with_the_date_it_encodes(
     italian_partner: PartnerClient,
 ) -> None:

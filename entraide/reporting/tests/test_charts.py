@@ -180,7 +180,9 @@ def test_a_panel_of_categories_names_the_largest_in_its_sentence() -> None:
     with translation.override("fr"):
         panel = panels.category_bars(table, ["applications"])
 
-    assert panel.alt.startswith("By place. Demandes, the largest first: B: 40; A: 12; C: 0.")
+    assert panel.alt.startswith(
+        "By place. Demandes, du plus grand au plus petit\u00a0: B: 40; A: 12; C: 0."
+    )
     assert panel.headers == ("Demandes",)
     assert not panel.daily
 
@@ -190,6 +192,6 @@ def test_money_is_written_in_its_currency_and_hidden_money_as_not_shown() -> Non
 
     with translation.override("fr"):
         assert panels.figure_text(Decimal("1234.50"), committed) == "1\u202f234,50\u00a0€"
-        assert panels.figure_text(Hidden.FEW, committed) == "not shown"
-        assert panels.figure_text(Hidden.WITHHELD, APPLICATIONS) == "not shown"
+        assert panels.figure_text(Hidden.FEW, committed) == "non affiché"
+        assert panels.figure_text(Hidden.WITHHELD, APPLICATIONS) == "non affiché"
         assert panels.figure_text(None, APPLICATIONS) == "—"

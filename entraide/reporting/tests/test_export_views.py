@@ -216,6 +216,29 @@ def test_anyone_who_may_export_from_the_fund_may_download_its_exports(
 
 
 @pytest.mark.usefixtures("db_tasks")
+def test_an_export_s_id_written_another_way_is_the_same_export(
+    client: Client, db: None, run_worker: Callable[[], None]
+) -> None:
+    # The task's id is a UUID: its address in capitals, or without hyphens, finds the task;
+    # its progress, file and audit events go by the id as the task has it.
+    fund = FundFactory.create()
+    ApplicationFactory.create(fund=fund)
+    client.force_login(member_of(fund, Role.OPERATOR_ADMIN))
+    task_id = resolve(client.post(start_url(fund))["Location"]).kwargs["task_id"]
+    run_worker()
+
+    for written in (task_id.upper(), task_id.replace("-", "")):
+        status = client.get(page_url("export_status", fund, written)).content.decode()
+        download = client.get(page_url("export_download", fund, written))
+
+        assert "(1 application)" in status
+        assert page_url("export_download", fund, task_id) in status
+        assert download.status_code == 200
+    events = AuditEvent.objects.filter(action="fund.export_downloaded")
+    assert [event.changes["task"] for event in events] == [task_id, task_id]
+
+
+@pytest.mark.usefixtures("db_tasks")
 def test_a_file_deleted_after_the_days_kept_is_a_404_and_the_page_says_so(
     client: Client, db: None, run_worker: Callable[[], None]
 ) -> None:

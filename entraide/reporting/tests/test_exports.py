@@ -10,6 +10,7 @@ import io
 import os
 import time
 import zipfile
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django_tasks.base import TaskContext, TaskResult, TaskResultStatus
 from hypothesis import given
 from hypothesis import strategies as st
@@ -347,6 +349,37 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_a_quoted_text_cell_in_xl
     assert sorted(str(cell.value) for cell in cells) == sorted(FORMULAS)
     assert all(cell.data_type == "s" and cell.quotePrefix for cell in cells)
     assert not sheet.cell(row=2, column=1).quotePrefix  # a reference needs no guard
+
+
+def test_headers_and_choices_that_read_as_formulas_are_text_in_both_formats(
+    fund: Fund, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Headers and choice labels come from the translators, and a stored id that the choices do
+    # not know (an older release's) is written as it is: none of them may run as a formula.
+    columns = {column.id: column for column in COLUMNS}
+    columns["reference"] = replace(columns["reference"], label="=HEADER()")
+    columns["status"] = replace(
+        columns["status"],
+        choices=[(value, format_lazy("-{}", label)) for value, label in Application.Status.choices],
+    )
+    monkeypatch.setattr(exports, "COLUMNS", tuple(columns.values()))
+    ApplicationFactory(fund=fund, status=Application.Status.RECEIVED, profession="=2+3")
+
+    rows = csv_rows(export(fund, admin))
+    path = export(fund, admin, FileFormat.XLSX)
+
+    (row,) = by_id(rows)
+    assert rows[0][0] == "'=HEADER()"
+    assert (row["status"], row["profession"]) == ("'-Received", "'=2+3")
+    assert "<f>" not in xlsx_text(path)
+    sheet = load_workbook(path).worksheets[0]
+    for cell, value in [
+        (sheet.cell(row=1, column=1), "=HEADER()"),
+        (sheet.cell(row=2, column=IDS.index("status") + 1), "-Received"),
+        (sheet.cell(row=2, column=IDS.index("profession") + 1), "=2+3"),
+    ]:
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (value, "s", True)
+    assert sheet.cell(row=1, column=1).font.bold
 
 
 def test_characters_xml_cannot_carry_are_dropped_from_an_xlsx(fund: Fund, admin: User) -> None:

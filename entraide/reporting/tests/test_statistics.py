@@ -222,8 +222,8 @@ def test_the_gender_applicants_declared_is_counted_in_the_words_of_the_rules() -
             ("woman", "Femme", 2),
             ("man", "Homme", 1),
             # An answer the rules do not offer is never shown as typed.
-            ("other_answer", "Another answer", 1),
-            ("not_stated", "Not stated", 1),  # new texts: translated with the catalogs
+            ("other_answer", "Autre réponse", 1),
+            ("not_stated", "Non précisé", 1),
         ]
 
 
