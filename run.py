@@ -109,12 +109,14 @@ def demo(args: argparse.Namespace) -> None:
 
 
 def ensure_system_packages(*, for_tests: bool) -> None:
-    """Debian's pango for the PDFs (WeasyPrint), and for the tests Debian's chromium for the
-    browser tests (never a browser downloaded by Playwright) and GNU gettext for checking that
-    the catalogs cover every string."""
+    """Debian's pango and HarfBuzz's subsetter for the PDFs (WeasyPrint), and for the tests
+    Debian's chromium for the browser tests (never a browser downloaded by Playwright) and GNU
+    gettext for checking that the catalogs cover every string."""
     needed = [
         ("libpango-1.0-0", ctypes.util.find_library("pango-1.0")),
         ("libpangoft2-1.0-0", ctypes.util.find_library("pangoft2-1.0")),
+        # WeasyPrint subsets the PDFs' fonts with it (fontTools, much slower, otherwise).
+        ("libharfbuzz-subset0", ctypes.util.find_library("harfbuzz-subset")),
     ]
     if for_tests:
         needed += [("chromium", CHROMIUM.exists()), ("gettext", shutil.which("xgettext"))]

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.markup import escape
 
-from entraide.accounts.models import User
+from entraide.accounts.selectors import command_actor
 from entraide.core.errors import DomainError
 from entraide.crew import roster, services
 from entraide.programmes.selectors import programme_by_slug
@@ -42,12 +42,6 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(str(error.message)) from None
 
-    def actor(self, email: str) -> User:
-        user = User.objects.filter(email__iexact=email, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active account with the e-mail address {email}")
-        return user
-
     def write(self, data: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False))
 
@@ -61,7 +55,7 @@ class Command(BaseCommand):
         if path.stat().st_size > roster.MAX_ROSTER_BYTES:  # refused before it is read
             raise CommandError(f"{path.name} is larger than {roster.MAX_ROSTER_BYTES} bytes")
         done = services.import_roster(
-            actor=self.actor(options["actor"]),
+            actor=command_actor(options["actor"]),
             programme=programme,
             file_name=path.name,
             content=path.read_bytes(),

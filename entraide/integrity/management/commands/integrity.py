@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from entraide.accounts.models import User
+from entraide.accounts.selectors import command_actor
 from entraide.core.errors import DomainError
 from entraide.funds.models import Fund
 from entraide.integrity import selectors, services
@@ -44,9 +44,7 @@ class Command(BaseCommand):
             raise CommandError(str(error.message)) from None
 
     def check_fund(self, fund: Fund, email: str) -> None:
-        actor = User.objects.filter(email__iexact=email, is_active=True).first()
-        if actor is None:
-            raise CommandError(f"no active account with the e-mail address {email}")
+        actor = command_actor(email)
         # The worker may take it first: it then runs there once, and this says it is running.
         run = services.perform_linkage_run(services.request_linkage_run(actor=actor, fund=fund).pk)
         self.stdout.write(

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from entraide.accounts.models import User
+from entraide.accounts.selectors import command_actor
 from entraide.core.errors import DomainError
 from entraide.funds.models import Fund
 from entraide.payments import reconciliation, services
@@ -57,12 +57,6 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(str(error.message)) from None
 
-    def actor(self, email: str) -> User:
-        user = User.objects.filter(email__iexact=email, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active account with the e-mail address {email}")
-        return user
-
     def fund(self, slug: str) -> Fund:
         fund = Fund.objects.filter(slug=slug).first()
         if fund is None:
@@ -70,7 +64,7 @@ class Command(BaseCommand):
         return fund
 
     def export(self, options: dict[str, Any]) -> None:
-        actor = self.actor(options["actor"])
+        actor = command_actor(options["actor"])
         batch = (
             PaymentBatch.objects.select_related("fund").filter(reference=options["batch"]).first()
         )
@@ -102,7 +96,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
         outcome = services.import_bank_return(
-            actor=self.actor(options["actor"]),
+            actor=command_actor(options["actor"]),
             fund=self.fund(options["fund"]),
             file_name=path.name,
             content=path.read_bytes(),

@@ -18,7 +18,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from entraide.accounts.models import User
+from entraide.accounts.selectors import command_actor
 from entraide.core.errors import DomainError
 from entraide.programmes import rates
 
@@ -84,12 +84,6 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(str(error.message)) from None
 
-    def actor(self, email: str) -> User:
-        user = User.objects.filter(email__iexact=email, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active account with the e-mail address {email}")
-        return user
-
     def write(self, data: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False))
 
@@ -98,7 +92,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
         imported = rates.import_rates(
-            actor=self.actor(options["actor"]), file_name=path.name, content=path.read_bytes()
+            actor=command_actor(options["actor"]), file_name=path.name, content=path.read_bytes()
         )
         for problem in imported.problems:
             self.write({"line": problem.line, "problem": problem.reason})
@@ -128,7 +122,7 @@ class Command(BaseCommand):
 
     def record_rate(self, options: dict[str, Any]) -> None:
         stored = rates.record_rate(
-            actor=self.actor(options["actor"]),
+            actor=command_actor(options["actor"]),
             currency=options["currency"],
             day=options["day"],
             rate=options["rate"],
