@@ -97,6 +97,10 @@ def settings_of(programme: Programme) -> CrewReliefSettings:
     return current
 
 
+# The largest cap a programme may set, in its currency.
+MOST_CAP = Decimal("9999999.99")
+
+
 def save_settings(
     *,
     actor: Any,
@@ -115,6 +119,14 @@ def save_settings(
     if cap is not None and (cap <= 0 or cap != cap.quantize(CENT)):
         raise ValidationFailed(
             _("The cap is more than zero, with at most two decimals; empty for no cap."),
+            field="cap",
+        )
+    if cap is not None and cap > MOST_CAP:
+        # Converted into a currency of many units per dollar, a larger one would not fit a
+        # payout's amounts; and a cap of more than this pays no one less.
+        raise ValidationFailed(
+            _("The cap is at most %(most)s.")
+            % {"most": format_money(MOST_CAP, programme.currency)},
             field="cap",
         )
     values = {

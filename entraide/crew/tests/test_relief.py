@@ -90,6 +90,8 @@ def test_saving_the_same_settings_records_nothing(world: World) -> None:
         ({"days_per_week": 8}, "days_per_week"),
         ({"cap": Decimal("0.00")}, "cap"),
         ({"cap": Decimal("10.005")}, "cap"),
+        # Converted into a currency of thousands of units per dollar it would not fit.
+        ({"cap": Decimal("10000000.00")}, "cap"),
     ],
 )
 def test_settings_out_of_bounds_are_refused_on_their_field(
