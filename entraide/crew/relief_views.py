@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from entraide.core.errors import DomainError, PermissionDenied
 from entraide.core.forms import add_domain_error
 from entraide.crew import relief, relief_selectors
+from entraide.crew import selectors as crew_selectors
 from entraide.crew.models import Payout, ReliefRun
 from entraide.crew.relief_forms import (
     CrewSettingsForm,
@@ -32,16 +33,7 @@ from entraide.crew.relief_forms import (
     ProposeRunForm,
     RejectForm,
 )
-from entraide.programmes import selectors as programme_selectors
 from entraide.programmes.models import Programme
-from entraide.programmes.permissions import can_manage
-
-
-def _managed_programme(request: HttpRequest, slug: str) -> Programme:
-    programme = programme_selectors.programme_for_reader(request.user, slug)
-    if not can_manage(request.user, programme):
-        raise PermissionDenied()  # its donor's people: crews are personal data
-    return programme
 
 
 def _refused(request: HttpRequest, form: Any, error: DomainError) -> None:
@@ -61,7 +53,7 @@ def _refused(request: HttpRequest, form: Any, error: DomainError) -> None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def crew_settings(request: HttpRequest, slug: str) -> HttpResponse:
     """How the programme pays crews: weeks, days in a week, the cap, several productions."""
-    programme = _managed_programme(request, slug)
+    programme = crew_selectors.programme_for_crew_staff(request.user, slug)
     current = relief.settings_of(programme)
     form = CrewSettingsForm(
         request.POST if request.method == "POST" else None,
@@ -118,7 +110,7 @@ def _render_runs(
 @require_http_methods(["GET", "HEAD", "POST"])
 def crew_runs(request: HttpRequest, slug: str) -> HttpResponse:
     """The programme's runs; a new run proposed for the productions chosen."""
-    programme = _managed_programme(request, slug)
+    programme = crew_selectors.programme_for_crew_staff(request.user, slug)
     if request.method != "POST":
         return _render_runs(request, programme)
     productions = list(relief_selectors.productions_of(programme))
@@ -143,7 +135,7 @@ def crew_runs(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _run_of(request: HttpRequest, slug: str, reference: str) -> ReliefRun:
-    programme = _managed_programme(request, slug)
+    programme = crew_selectors.programme_for_crew_staff(request.user, slug)
     run = relief_selectors.run_of(programme, reference)
     if run is None:
         raise Http404
