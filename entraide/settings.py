@@ -36,6 +36,22 @@ if IS_PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]
 else:
     SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-not-secret")
+# Encryption at rest (entraide/core/crypto.py): Fernet keys, comma-separated, the first one
+# encrypting; and the key of the blind indexes. Production must set both; elsewhere they are
+# derived from SECRET_KEY, so the demo and the tests need nothing.
+if IS_PRODUCTION:
+    ENTRAIDE_ENCRYPTION_KEYS = env_list("ENTRAIDE_ENCRYPTION_KEYS", "")
+    ENTRAIDE_BLIND_INDEX_KEY = os.environ["ENTRAIDE_BLIND_INDEX_KEY"]
+    if not ENTRAIDE_ENCRYPTION_KEYS:
+        raise KeyError("ENTRAIDE_ENCRYPTION_KEYS")
+else:
+    from entraide.core.crypto_keys import development_keys
+
+    ENTRAIDE_ENCRYPTION_KEYS, ENTRAIDE_BLIND_INDEX_KEY = development_keys(SECRET_KEY)
+    ENTRAIDE_ENCRYPTION_KEYS = env_list(
+        "ENTRAIDE_ENCRYPTION_KEYS", ",".join(ENTRAIDE_ENCRYPTION_KEYS)
+    )
+    ENTRAIDE_BLIND_INDEX_KEY = os.environ.get("ENTRAIDE_BLIND_INDEX_KEY", ENTRAIDE_BLIND_INDEX_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
