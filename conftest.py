@@ -20,6 +20,17 @@ def _immediate_tasks_and_local_mail(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Rate limits count in the default cache (local memory in tests): each test starts with
+    none spent, so that no test hits a limit that other tests used up."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_test_client(request: pytest.FixtureRequest) -> None:
     """Pages answer in the browser's language; tests read them in English unless they say so."""
     if "client" in request.fixturenames:

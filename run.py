@@ -84,13 +84,17 @@ def demo(args: argparse.Namespace) -> None:
     manage("demo", "seed")
     if not free_port(args.port):
         sys.exit(f"port {args.port} is in use: stop what runs there, or pass --port")
-    say(f"starting the task worker and the web server on http://127.0.0.1:{args.port}")
+    say(
+        "starting the task worker, the scheduler of periodic tasks and the web server on "
+        f"http://127.0.0.1:{args.port}"
+    )
     worker = subprocess.Popen([str(PYTHON), "manage.py", "db_worker"], cwd=ROOT)
+    scheduler = subprocess.Popen([str(PYTHON), "manage.py", "scheduler"], cwd=ROOT)
     server = subprocess.Popen(
         [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload"], cwd=ROOT
     )
     try:
-        while worker.poll() is None and server.poll() is None:
+        while all(process.poll() is None for process in (worker, scheduler, server)):
             try:
                 server.wait(timeout=1)
             except subprocess.TimeoutExpired:
@@ -98,10 +102,10 @@ def demo(args: argparse.Namespace) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for process in (server, worker):
+        for process in (server, scheduler, worker):
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
-        for process in (server, worker):
+        for process in (server, scheduler, worker):
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -120,6 +124,8 @@ def ensure_system_packages(*, for_tests: bool) -> None:
     ]
     if for_tests:
         needed += [("chromium", CHROMIUM.exists()), ("gettext", shutil.which("xgettext"))]
+        # pg_dump / pg_restore for the restore drill's test on PostgreSQL.
+        needed += [("postgresql-client", shutil.which("pg_restore"))]
     missing = [package for package, present in needed if not present]
     if not missing:
         return

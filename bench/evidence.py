@@ -5,7 +5,8 @@ one CSV with defects on purpose: 0.5 % of rows broken (a NIR key, a SIRET check 
 impossible date, a negative pay, an end before the start) and 0.2 % repeated (the same contract
 twice). The measured path is the one ``entraide evidence import declarations FILE`` and the
 import task run: ``evidence.imports.import_evidence_file`` (hash, DuckDB read and checks, error
-report, the keys already stored left out, ``COPY`` of the rows sorted by NIR), into a
+report, each NIR replaced by its blind index, the keys already stored left out, ``COPY`` of the
+rows sorted by it), into a
 freshly migrated database created and dropped here.
 
 Baseline, in the same run on the same file: a raw ``COPY`` of the file into a table of text

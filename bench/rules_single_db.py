@@ -1,15 +1,17 @@
 """Benchmark: per-applicant evaluation with the evidence read from the database (issue 4: p99 ≤
 5 ms with evidence indexed).
 
-What the application path does for one applicant: ``evidence.selectors.person_evidence(nir)``
-(4 queries on the ``nir`` indexes of the evidence tables), then ``engine.evaluate`` (criteria,
-amount and French explanations). The evidence is the synthetic data of bench/rules_data.py at the
-density of the batch benchmark (10,000 applicants among 11,666 people, about 33 declarations per
-person), loaded with the command's loaders and written with ``bulk_create`` into a throw-away
-database migrated here: SQLite in a temporary directory, or, with ``--postgres``, a new
-PostgreSQL database created and dropped by the benchmark. Baseline, in the same process on the
-same data: the in-memory path of bench/rules_single.py (``engine.evaluate`` with the evidence
-already indexed by NIR in a dict). Both paths must give the same eligibility and amount.
+What the application path does for one applicant:
+``evidence.selectors.person_evidence(nir_index)`` (4 queries on the ``nir_index`` indexes of the
+evidence tables, each person found by the blind index of their NIR), then ``engine.evaluate``
+(criteria, amount and French explanations). The evidence is the synthetic data of
+bench/rules_data.py at the density of the batch benchmark (10,000 applicants among 11,666
+people, about 33 declarations per person), loaded with the command's loaders (which index the
+NIRs) and written with ``bulk_create`` into a throw-away database migrated here: SQLite in a
+temporary directory, or, with ``--postgres``, a new PostgreSQL database created and dropped by
+the benchmark. Baseline, in the same process on the same data: the in-memory path of
+bench/rules_single.py (``engine.evaluate`` with the evidence already indexed by NIR in a dict).
+Both paths must give the same eligibility and amount.
 
     .venv/bin/python bench/rules_single_db.py [--rules rulesets/fussat-2020-11-20.yaml]
     .venv/bin/python bench/rules_single_db.py --postgres postgres://postgres@127.0.0.1:5432/bench
@@ -64,12 +66,15 @@ def postgres_database(url: str) -> Iterator[None]:
             )
 
 
-# The columns of FORMATS.md that the evidence models store, per kind (= DuckDB table).
+# The columns of FORMATS.md that the evidence models store, per kind (= DuckDB table); the
+# loaders have replaced each NIR by its blind index already, which is what the models keep.
 EVIDENCE_COLUMNS = {
-    "declarations": 'nir, siret, naf, idcc, contract_type, start, "end", hours, cachets, gross_pay',
-    "rights": "nir, annex, opened_on, ends_on, status, COALESCE(reason, '') AS reason",
-    "benefits": 'nir, scheme, "from", "to"',
-    "cancellations": "nir, siret, date, cachets, signed_on",
+    "declarations": (
+        'nir AS nir_index, siret, naf, idcc, contract_type, start, "end", hours, cachets, gross_pay'
+    ),
+    "rights": "nir AS nir_index, annex, opened_on, ends_on, status, COALESCE(reason, '') AS reason",
+    "benefits": 'nir AS nir_index, scheme, "from", "to"',
+    "cancellations": "nir AS nir_index, siret, date, cachets, signed_on",
 }
 
 

@@ -63,9 +63,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "entraide.core",
@@ -82,11 +84,14 @@ INSTALLED_APPS = [
     "entraide.integrity",
     "entraide.crew",
     "entraide.reporting",
+    "entraide.privacy",
     "entraide.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "entraide.core.request_id.RequestIdMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,7 +100,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "entraide.accounts.middleware.SessionSecurityMiddleware",
     "entraide.core.middleware.DomainErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 if IS_PRODUCTION:
@@ -149,12 +156,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -246,15 +257,226 @@ if IS_PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Logs go to the console (stderr) for the process manager to collect: plain text by default,
+# one JSON object per line with LOG_FORMAT=json (production). Each line written during a
+# request carries its request id and user id (never the e-mail); NIRs and IBANs are masked in
+# the message, its arguments, extra fields and tracebacks (entraide/core/logging.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_context": {"()": "entraide.core.logging.RequestContextFilter"},
+        "mask_sensitive": {"()": "entraide.core.logging.SensitiveDataFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "text": {"()": "entraide.core.logging.TextFormatter"},
+        "json": {"()": "entraide.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_context", "mask_sensitive"],
+        },
+        # Django's error e-mails, sent only if ADMINS is set; their report goes through
+        # DEFAULT_EXCEPTION_REPORTER(_FILTER) below.
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "request_context", "mask_sensitive"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Instead of Django's default handlers, whose console one would print unmasked.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+    },
 }
+# The technical error report (DEBUG pages, e-mails to ADMINS) hides identifiers, bank details,
+# passwords and tokens in POST data, settings and local variables, and masks NIRs and IBANs.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "entraide.core.logging.SensitiveExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "entraide.core.logging.SensitiveExceptionReporter"
 
 # Paging of back-office lists: one fixed page size keeps the number of queries per page fixed.
 BACKOFFICE_PAGE_SIZE = 50
 # How long "I am reviewing this one" holds an application before others may take it over.
 REVIEW_LOCK_MINUTES = 15
+
+# --------------------------------------------------------------------------------------------
+# Web hardening
+# --------------------------------------------------------------------------------------------
+INSTALLED_APPS += [
+    "django_ratelimit",  # for its system checks (a shared, atomic cache)
+    "ninja",  # the API's docs from our own static files, not a CDN (and no inline script)
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "entraide.core.middleware.SecurityHeadersMiddleware",
+)
+# Before CsrfViewMiddleware, which reads the form (and so the whole body) to find its token.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+    "entraide.core.middleware.UploadLimitMiddleware",
+)
+# After AuthenticationMiddleware: some pages are counted per person.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "entraide.core.middleware.RateLimitMiddleware",
+)
+
+# django-csp: nothing inline, nothing from elsewhere. Charts are data: images (SVG).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(), usb=()"
+)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The session cookie's flags: "Authentication hardening" below.
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = IS_PRODUCTION
+if IS_PRODUCTION:
+    # __Host-: sent only over HTTPS, for this host only, whatever a sibling domain sets.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+# The cache counts rate limits: shared by every process in production (Redis), local to the
+# process in development and tests.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "web"}
+    }
+SILENCED_SYSTEM_CHECKS = [
+    # django-ratelimit knows django-redis by name, not Django's own RedisCache, whose incr is
+    # Redis' atomic INCR as well.
+    "django_ratelimit.W001",
+]
+if not REDIS_URL:
+    # One process in development; in production entraide.core.checks warns (--deploy)
+    # that limits are counted per process without REDIS_URL.
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+# How many reverse proxies in front of the application add to X-Forwarded-For: the client's
+# address is the one the outermost of them saw (entraide.core.middleware.client_ip).
+ENTRAIDE_TRUSTED_PROXIES = int(os.environ.get("ENTRAIDE_TRUSTED_PROXIES", "0"))
+RATELIMIT_IP_META_KEY = "entraide.core.middleware.client_ip"
+NINJA_NUM_PROXIES = ENTRAIDE_TRUSTED_PROXIES
+
+# Rate limits ("count/period", period s, m, h or d; empty: none). Pages: per client address
+# (per person for the application's steps); API: per token, and per address for requests
+# whose token is refused.
+ENTRAIDE_RATE_SIGNUP = os.environ.get("ENTRAIDE_RATE_SIGNUP", "20/h")
+ENTRAIDE_RATE_PASSWORD_RESET = os.environ.get("ENTRAIDE_RATE_PASSWORD_RESET", "20/h")
+ENTRAIDE_RATE_SELF_CHECK = os.environ.get("ENTRAIDE_RATE_SELF_CHECK", "60/m")
+ENTRAIDE_RATE_APPLY = os.environ.get("ENTRAIDE_RATE_APPLY", "60/m")
+ENTRAIDE_RATE_ATTESTATION_VERIFY = os.environ.get("ENTRAIDE_RATE_ATTESTATION_VERIFY", "30/m")
+ENTRAIDE_RATE_PUBLIC_STATISTICS = os.environ.get("ENTRAIDE_RATE_PUBLIC_STATISTICS", "120/m")
+ENTRAIDE_RATE_API_PARTNER = os.environ.get("ENTRAIDE_RATE_API_PARTNER", "600/m")
+ENTRAIDE_RATE_API_STAFF = os.environ.get("ENTRAIDE_RATE_API_STAFF", "120/m")
+ENTRAIDE_RATE_API_REFUSED = os.environ.get("ENTRAIDE_RATE_API_REFUSED", "30/m")
+
+# Request sizes, checked on Content-Length before the body is read
+# (entraide.core.middleware.UploadLimitMiddleware): any request, and the pages that take files.
+MB = 1024 * 1024
+ENTRAIDE_REQUEST_MAX_BYTES = int(os.environ.get("ENTRAIDE_REQUEST_MAX_BYTES", 3 * MB))
+ENTRAIDE_EVIDENCE_MAX_BYTES = int(os.environ.get("ENTRAIDE_EVIDENCE_MAX_BYTES", 1024 * MB))
+# The documents of one step or one reply: several files of DOCUMENT_MAX_BYTES.
+ENTRAIDE_DOCUMENT_REQUEST_MAX_BYTES = int(
+    os.environ.get("ENTRAIDE_DOCUMENT_REQUEST_MAX_BYTES", 5 * DOCUMENT_MAX_BYTES + MB)
+)
+ENTRAIDE_UPLOAD_LIMITS = {
+    "apply_step": ENTRAIDE_DOCUMENT_REQUEST_MAX_BYTES,
+    "application_status": ENTRAIDE_DOCUMENT_REQUEST_MAX_BYTES,
+    "evidence_import_new": ENTRAIDE_EVIDENCE_MAX_BYTES + MB,
+    "intake-api:evidence_imports": ENTRAIDE_EVIDENCE_MAX_BYTES + MB,
+    # The forms' own limits (20 MB, 50 MB) and the form around the file.
+    "crew_rosters": 21 * MB,
+    "exchange_rates_import": 21 * MB,
+    "bank_returns": 51 * MB,
+}
+# Files beyond this wait on disk (FILE_UPLOAD_TEMP_DIR) rather than in memory while a request
+# is read; at most this many files per request.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2621440
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+# --------------------------------------------------------------------------------------------
+# Authentication hardening
+# --------------------------------------------------------------------------------------------
+# Sessions end 12 hours after the login whatever happens, and sooner without activity: 30
+# minutes for the back office's people, 2 hours for applicants (forms take time; their drafts
+# are kept). entraide/accounts/middleware.py logs them out and says why.
+SESSION_COOKIE_AGE = int(os.environ.get("ENTRAIDE_SESSION_HOURS", "12")) * 3600
+ENTRAIDE_STAFF_IDLE_MINUTES = int(os.environ.get("ENTRAIDE_STAFF_IDLE_MINUTES", "30"))
+ENTRAIDE_APPLICANT_IDLE_MINUTES = int(os.environ.get("ENTRAIDE_APPLICANT_IDLE_MINUTES", "120"))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# No "remember me": the session cookie goes when the browser closes.
+ACCOUNT_SESSION_REMEMBER = False
+
+# django-axes: 5 failed logins for one account from one address lock that pair out for 15
+# minutes (each attempt meanwhile starts the wait again); a successful login clears the
+# count. Its tables keep every attempt (admin site: Axes).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = int(os.environ.get("ENTRAIDE_LOCKOUT_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "login"  # allauth's form
+AXES_USERNAME_CALLABLE = "entraide.accounts.lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "entraide.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "entraide.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login"]
+# allauth counts failed logins too (5 per address in 5 minutes by default): leave the
+# per-account count to axes, whose lockout page says what happened, and keep allauth's limit
+# per client address (many accounts tried from one place).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+
+# Two-factor authentication: required in the back office of whoever may approve or pay
+# (entraide/accounts/selectors.py requires_mfa); secrets encrypted at rest.
+MFA_ADAPTER = "entraide.accounts.mfa.EntraideMFAAdapter"
+
+# --------------------------------------------------------------------------------------------
+# Monitoring
+# --------------------------------------------------------------------------------------------
+# Behind a reverse proxy that terminates TLS (docs/production.md), Django learns the client's
+# scheme from X-Forwarded-Proto, which the proxy must set itself (overwriting the client's);
+# never turn this on without such a proxy in front.
+if env_bool("ENTRAIDE_BEHIND_TLS_PROXY", IS_PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers probe /healthz over plain HTTP, straight to the application server.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Error reports to Sentry when SENTRY_DSN is set, scrubbed of personal data
+# (entraide/core/sentry.py); SENTRY_TRACES_SAMPLE_RATE of the requests traced (0: none).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from entraide.core.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=ENVIRONMENT,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+        release=os.environ.get("SENTRY_RELEASE", ""),
+    )

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from entraide.applications import views as portal
+from entraide.core.health import healthz
 from entraide.evidence import views as evidence
 from entraide.funds import views as funds
 from entraide.intake import views as intake
@@ -23,6 +24,7 @@ from entraide.rules import views as rules
 
 urlpatterns = [
     path("", portal.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("funds/<slug:slug>/", funds.public_page, name="fund_page"),
     path("funds/<slug:slug>/check/", funds.self_check, name="fund_self_check"),
     path("funds/<slug:slug>/apply/", portal.apply, name="apply"),
@@ -358,6 +360,7 @@ urlpatterns = [
     # Crew relief (rosters, runs) and reporting (dashboards, exports) keep their own routes.
     path("", include("entraide.crew.urls")),
     path("", include("entraide.reporting.urls")),
+    path("", include("entraide.privacy.urls")),
     path("api/", intake_api.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from entraide.core.crypto import BlindIndexField, EncryptedJSONField, EncryptedTextField
+
 # The submission key of a crew relief grant starts with this (entraide.crew), then its payout.
 ROSTER_GRANT_KEY = "crew:"
 
@@ -57,7 +59,9 @@ class Application(models.Model):
     )
     # The personal identifier the fund's rules ask for (applications.identity), compact: the
     # NIR in France, a codice fiscale (16 characters), a DNI or NIE, a National Insurance number.
-    nir = models.CharField(_("social security number"), max_length=20)
+    # Encrypted at rest; looked up, compared and kept unique by its blind index only.
+    nir = EncryptedTextField(_("social security number"), max_length=20)
+    nir_index = BlindIndexField(source="nir", kind="nir")
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     birth_date = models.DateField(_("date of birth"))
@@ -69,7 +73,8 @@ class Application(models.Model):
     country = models.CharField(_("country"), max_length=2, default="FR")
     profession = models.CharField(_("profession"), max_length=20, choices=Profession.choices)
     declared = models.JSONField(_("declared facts"), default=dict, blank=True)
-    iban = models.CharField(_("IBAN"), max_length=34)
+    iban = EncryptedTextField(_("IBAN"), max_length=34)
+    iban_index = BlindIndexField(source="iban", kind="iban")
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     account_holder = models.CharField(_("account holder"), max_length=140)
     language = models.CharField(_("language"), max_length=8, default="fr")
@@ -104,8 +109,10 @@ class Application(models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         constraints = [
-            # One application per person per fund, checked on the NIR.
-            models.UniqueConstraint(fields=["fund", "nir"], name="application_one_per_person"),
+            # One application per person per fund, checked on the NIR (its blind index).
+            models.UniqueConstraint(
+                fields=["fund", "nir_index"], name="application_one_per_person"
+            ),
             # A submission retried (double click, reload, two tabs, network) returns the first.
             models.UniqueConstraint(
                 fields=["applicant", "idempotency_key"],
@@ -139,9 +146,9 @@ class Application(models.Model):
             ),
             models.Index(fields=["fund", "reference"], name="application_reference_order"),
             models.Index(fields=["partner", "fund", "status_changed_at"]),
-            models.Index(fields=["nir"]),
+            models.Index(fields=["nir_index"], name="application_nir"),
             # The integrity checks look a new application's identifiers up among the others.
-            models.Index(fields=["iban"], name="application_iban"),
+            models.Index(fields=["iban_index"], name="application_iban"),
             models.Index(fields=["email"], name="application_email"),
             models.Index(fields=["phone"], name="application_phone"),
             models.Index(fields=["birth_date"], name="application_birth_date"),
@@ -225,7 +232,7 @@ class ApplicationDraft(models.Model):
     fund = models.ForeignKey(
         "funds.Fund", verbose_name=_("fund"), on_delete=models.CASCADE, related_name="drafts"
     )
-    data = models.JSONField(_("answers so far"), default=dict, blank=True)
+    data = EncryptedJSONField(_("answers so far"), default=dict, blank=True)
     completed_steps = models.JSONField(_("completed steps"), default=list, blank=True)
     # Generated with the draft: the submission of this draft, from any tab, is one application.
     idempotency_key = models.UUIDField(_("submission key"), default=uuid.uuid4, editable=False)
@@ -260,7 +267,7 @@ class ApplicationMessage(models.Model):
         related_name="+",
     )
     from_staff = models.BooleanField(_("from the fund's staff"))
-    body = models.TextField(_("message"))
+    body = EncryptedTextField(_("message"))
     requests_information = models.BooleanField(_("asks for information"), default=False)
     requested_documents = models.JSONField(_("documents asked for"), default=list, blank=True)
     created_at = models.DateTimeField(_("sent at"))

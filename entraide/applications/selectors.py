@@ -361,14 +361,15 @@ def answer_text(question: Any, value: Any) -> str:
 
 def submitted_values(fund: Fund) -> QuerySet[Application, tuple[Any, ...]]:
     """Every application of a fund as plain values, for work on all of them at once: id,
-    reference, nir, submitted_at, status, profession, birth_date, declared."""
+    reference, nir_index (the person, as the evidence knows them), submitted_at, status,
+    profession, birth_date, declared."""
     return (
         Application.objects.filter(fund=fund)
         .order_by("pk")
         .values_list(
             "pk",
             "reference",
-            "nir",
+            "nir_index",
             "submitted_at",
             "status",
             "profession",
@@ -384,9 +385,9 @@ def submitted_at_of(outer_field: str) -> Subquery:
     return Subquery(Application.objects.filter(pk=OuterRef(outer_field)).values("submitted_at")[:1])
 
 
-def nirs_of_fund(fund: Fund) -> QuerySet[Application, Any]:
-    """The NIRs of a fund's applicants, as a sub-query."""
-    return Application.objects.filter(fund=fund).values("nir")
+def nir_indexes_of_fund(fund: Fund) -> QuerySet[Application, Any]:
+    """The blind indexes of the NIRs of a fund's applicants, as a sub-query."""
+    return Application.objects.filter(fund=fund).values("nir_index")
 
 
 def ids_of_fund(fund: Fund) -> QuerySet[Application, Any]:
@@ -394,10 +395,15 @@ def ids_of_fund(fund: Fund) -> QuerySet[Application, Any]:
     return Application.objects.filter(fund=fund).values("pk")
 
 
-def fund_ids_of_applicants(nirs: QuerySet[Any, Any]) -> QuerySet[Application, Any]:
-    """The funds having an application of one of these people (a sub-query of NIRs), as a
-    sub-query of distinct fund ids."""
-    return Application.objects.filter(nir__in=nirs).values("fund_id").distinct().order_by()
+def fund_ids_of_applicants(nir_indexes: QuerySet[Any, Any]) -> QuerySet[Application, Any]:
+    """The funds having an application of one of these people (a sub-query of NIR blind
+    indexes), as a sub-query of distinct fund ids."""
+    return (
+        Application.objects.filter(nir_index__in=nir_indexes)
+        .values("fund_id")
+        .distinct()
+        .order_by()
+    )
 
 
 @dataclass(frozen=True)
@@ -419,10 +425,11 @@ def payees(application_ids: QuerySet[Any, Any]) -> dict[int, Payee]:
     return {row[0]: Payee(*row) for row in rows.iterator(chunk_size=5000)}
 
 
-# What duplicate detection compares (entraide.integrity.records.ApplicantRecord), id first.
+# What duplicate detection compares (entraide.integrity.records.ApplicantRecord), id first:
+# the NIR and the IBAN by their blind indexes, never in clear.
 IDENTITY_FIELDS = (
     "pk",
-    "nir",
+    "nir_index",
     "first_name",
     "last_name",
     "birth_date",
@@ -431,7 +438,7 @@ IDENTITY_FIELDS = (
     "address_line",
     "postcode",
     "city",
-    "iban",
+    "iban_index",
     "account_holder",
 )
 
@@ -445,8 +452,9 @@ def identities_in_funds(fund_ids: list[int]) -> QuerySet[Application, tuple[Any,
     )
 
 
-# The identifiers an application shares exactly with another's (integrity.signals.REASONS).
-SHARED_IDENTIFIERS = ("nir", "iban", "email", "phone")
+# The identifiers an application shares exactly with another's (integrity.signals.REASONS),
+# by the columns compared.
+SHARED_IDENTIFIERS = {"nir": "nir_index", "iban": "iban_index", "email": "email", "phone": "phone"}
 
 
 def crowded_identifiers(
@@ -456,10 +464,10 @@ def crowded_identifiers(
     funds (a placeholder telephone, an organisation's account): one query per identifier, each
     reading at most ``more_than + 1`` rows of an index."""
     crowded = []
-    for name in SHARED_IDENTIFIERS:
-        value = getattr(application, name)
+    for name, column in SHARED_IDENTIFIERS.items():
+        value = getattr(application, column)
         if value:
-            holders = Application.objects.filter(fund_id__in=fund_ids, **{name: value})
+            holders = Application.objects.filter(fund_id__in=fund_ids, **{column: value})
             if holders.values("pk")[: more_than + 1].count() > more_than:
                 crowded.append(name)
     return crowded
@@ -477,9 +485,9 @@ def identity_candidates(
     date of birth. One lookup per identifier, each reading its index (an OR of them makes
     SQLite read the whole fund), then their identities."""
     lookups = [Q(birth_date=application.birth_date)] + [
-        Q(**{name: getattr(application, name)})
-        for name in SHARED_IDENTIFIERS
-        if getattr(application, name) and name not in leaving_out
+        Q(**{column: getattr(application, column)})
+        for name, column in SHARED_IDENTIFIERS.items()
+        if getattr(application, column) and name not in leaving_out
     ]
     others = Application.objects.filter(fund_id__in=fund_ids).exclude(pk=application.pk)
     ids: set[int] = set()

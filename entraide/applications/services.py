@@ -41,6 +41,7 @@ from entraide.applications.tasks import (
     scan_documents,
 )
 from entraide.audit import services as audit
+from entraide.core.crypto import blind_index
 from entraide.core.errors import (
     DomainError,
     InvalidTransition,
@@ -250,7 +251,7 @@ def _record_submission(
                 lambda: announce_status(application.pk, application.status, partner)
             )
     except IntegrityError:
-        if Application.objects.filter(fund=fund, nir=data.nir).exists():
+        if Application.objects.filter(fund=fund, nir_index=blind_index("nir", data.nir)).exists():
             raise AlreadyApplied() from None
         raise  # the same key: the caller finds the first application
     return Submitted(application, created=True)
@@ -271,8 +272,9 @@ def _check_not_applied_in_programme(fund: Fund, nir: str) -> None:
     # Two funds of the programme share no unique constraint: serialise on the programme so
     # that two simultaneous submissions cannot both pass the check.
     programme_selectors.lock_programme(fund.programme_id)
-    if Application.objects.filter(nir=nir, fund__programme_id=fund.programme_id).exists():
-        if Application.objects.filter(nir=nir, fund=fund).exists():
+    person = Application.objects.filter(nir_index=blind_index("nir", nir))
+    if person.filter(fund__programme_id=fund.programme_id).exists():
+        if person.filter(fund=fund).exists():
             raise AlreadyApplied()
         raise AlreadyAppliedInProgramme()
 
@@ -379,7 +381,7 @@ def _document(
         fund_id=fund_id,
         owner=owner,
         requirement=requirement,
-        original_name=(upload.name or "document")[:200],
+        original_name=stored.original_name,
         stored_name=stored.stored_name,
         content_type=stored.content_type,
         size=stored.size,
@@ -540,7 +542,8 @@ def replace_bank_details(
     }
     for field, value in new.items():
         setattr(application, field, value)
-    application.save(update_fields=list(BANK_DETAILS_FIELDS))
+    # The blind index is saved with the IBAN: update_fields saves only the fields it names.
+    application.save(update_fields=[*BANK_DETAILS_FIELDS, "iban_index"])
     audit.record(
         actor=actor,
         action="application.bank_details_replaced",
@@ -718,7 +721,9 @@ def record_crew_grant(
         raise InvalidTransition(_("Only a crew relief fund grants crew relief."))
     # Read through the fund's one-application-per-NIR index: the key alone has none, and each
     # grant of a run would read all the fund's applications.
-    first = Application.objects.filter(fund=fund, nir=nir, idempotency_key=idempotency_key).first()
+    first = Application.objects.filter(
+        fund=fund, nir_index=blind_index("nir", nir), idempotency_key=idempotency_key
+    ).first()
     if first is not None:
         return first
     application = Application.objects.create(

@@ -4,6 +4,7 @@ without JavaScript), its submission, the applicant's own pages and the documents
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -796,40 +797,36 @@ def _label_of(requirements: dict[str, Any], code: str, language: str) -> str:
     return str(fund_selectors.text_in(requirement, "label", language))
 
 
-# A document shown in the page may run nothing in our origin and load nothing. Chrome's PDF viewer
-# refuses to work in a sandbox and needs its plugin and inline styles; a PDF's own scripts run in
-# the browser's viewer, away from our pages, and the content type is the one checked on upload.
-PDF_POLICY = (
-    "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
-)
-IMAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'"
+# A document may run nothing in our origin: a PDF is always a download (its reader, the
+# browser's included, is not ours to trust with our pages), and an image shown in the page was
+# decoded and encoded again on upload; either is sent with a policy that loads and runs nothing.
+IMAGE_POLICY = "default-src 'none'; img-src 'self'; sandbox; frame-ancestors 'none'"
+DOWNLOAD_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 
 @login_required
 @require_safe
 def document_download(request: HttpRequest, document_id: int) -> FileResponse:
-    """A document for its owner or the fund's staff, with the type its content was recognised
-    as: a download, or with ``?inline=1`` shown in the page (a PDF or an image that may be
-    previewed, see :func:`documents.previewable`)."""
+    """A document for its owner or the fund's staff, decrypted, with the type its content was
+    recognised as: a download, or with ``?inline=1`` an image shown in the page (see
+    :func:`documents.previewable`)."""
     document = selectors.document_for(request.user, document_id)
     inline = request.GET.get("inline") == "1"
     if inline and not document_store.previewable(document):
         raise Http404
     try:
-        handle = document_store.path_of(document.stored_name).open("rb")
+        content = document_store.read(document.stored_name)
     except FileNotFoundError:
         raise Http404 from None
+    extension = document_store.ACCEPTED_TYPES.get(document.content_type, "bin")
     response = FileResponse(
-        handle,
+        io.BytesIO(content),
         as_attachment=not inline,
-        filename=document.original_name,
+        filename=document_store.display_name(document.original_name, extension),
         content_type=document.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    if inline:
-        pdf = document.content_type == "application/pdf"
-        response["Content-Security-Policy"] = PDF_POLICY if pdf else IMAGE_POLICY
-        response["X-Frame-Options"] = "SAMEORIGIN"
-        response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Content-Security-Policy"] = IMAGE_POLICY if inline else DOWNLOAD_POLICY
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response

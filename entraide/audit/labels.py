@@ -141,6 +141,23 @@ ACTION_LABELS: dict[str, Promise] = {
     "rule_set.pending_reevaluated": pgettext_lazy(
         "audit action", "Pending applications re-evaluated"
     ),
+    "privacy.retention_policy_changed": pgettext_lazy(
+        "audit action", "Retention of personal data changed"
+    ),
+    "privacy.erasure_requested": pgettext_lazy(
+        "audit action", "Erasure of personal data asked for"
+    ),
+    "privacy.erased": pgettext_lazy("audit action", "Personal data erased"),
+    "privacy.hold_ended": pgettext_lazy(
+        "audit action", "Personal data kept for accounting erased (hold ended)"
+    ),
+    "privacy.drafts_deleted": pgettext_lazy(
+        "audit action", "Applications never sent deleted (fund closed)"
+    ),
+    "privacy.data_download": pgettext_lazy("audit action", "Applicant's data downloaded"),
+    "privacy.register_downloaded": pgettext_lazy(
+        "audit action", "Register of processing activities downloaded"
+    ),
 }
 
 

@@ -12,16 +12,17 @@ from django.utils import timezone
 
 from entraide.audit.chain import GENESIS_HASH, event_hash
 from entraide.audit.models import AuditChainHead, AuditEvent
+from entraide.core import crypto
+from entraide.core.masking import HIDDEN, mask_identifier
 
 # Fields whose values never reach the audit log in clear.
-MASKED_FIELDS = frozenset({"nir", "iban", "debtor_iban", "password"})
+MASKED_FIELDS = frozenset({"nir", "iban", "debtor_iban", "national_id", "password"})
 
 
 def mask(field: str, value: Any) -> Any:
     if field not in MASKED_FIELDS or value in (None, ""):
         return value
-    text = str(value)
-    return f"•••• {text[-4:]}" if len(text) > 4 else "••••"
+    return HIDDEN if field == "password" else mask_identifier(value)
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
@@ -40,6 +41,45 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[
 
 def created(after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return diff({}, after)
+
+
+# Values that name or describe a person: the chain cannot be rewritten when the person is
+# erased, so it keeps a keyed digest of them (the same value gives the same digest, which is
+# enough to check an event against a record, and tells nothing without the key).
+PSEUDONYMISED_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "birth_date",
+        "email",
+        "phone",
+        "address_line",
+        "account_holder",
+        "creditor_name",
+        "note",
+        "reason",
+        "answer",
+        "resolution",
+        "decision_note",
+    }
+)
+
+
+def pseudonym(value: Any) -> str:
+    return f"hmac:{crypto.blind_index('audit', str(value))[:16]}"
+
+
+def _pseudonymised(value: Any, hide: bool = False) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            key: _pseudonymised(item, hide or key in PSEUDONYMISED_FIELDS)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_pseudonymised(item, hide) for item in value]
+    if hide and value not in (None, "") and not isinstance(value, bool | int):
+        return pseudonym(value)
+    return value
 
 
 def _json_ready(changes: Mapping[str, Any]) -> Any:
@@ -77,7 +117,7 @@ def record(
         "object_id": str(obj.pk),
         "object_label": str(obj)[:200],
         "fund_id": fund_id,
-        "changes": _json_ready(changes or {}),
+        "changes": _json_ready(_pseudonymised(changes or {})),
         "previous_hash": head.hash,
     }
     digest = event_hash(**fields)

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext as _
 
 from entraide.audit.chain import GENESIS_HASH, event_hash
@@ -28,13 +29,16 @@ class ChainReport:
         return not self.problems
 
 
-def verify_chain(on_event: Callable[[int], None] | None = None) -> ChainReport:
-    """Walk the whole log in order, in constant memory whatever its length."""
+def verify_chain(
+    on_event: Callable[[int], None] | None = None, *, using: str = DEFAULT_DB_ALIAS
+) -> ChainReport:
+    """Walk the whole log in order, in constant memory whatever its length (``using``: another
+    database, e.g. a restored backup)."""
     problems: list[ChainProblem] = []
     expected_sequence = 1
     previous_hash = GENESIS_HASH
     checked = 0
-    for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
+    for event in AuditEvent.objects.using(using).order_by("sequence").iterator(chunk_size=2000):
         if event.sequence != expected_sequence:
             problems.append(
                 ChainProblem(
@@ -67,7 +71,7 @@ def verify_chain(on_event: Callable[[int], None] | None = None) -> ChainReport:
         checked += 1
         if on_event is not None:
             on_event(checked)
-    head = AuditChainHead.objects.filter(id=1).first()
+    head = AuditChainHead.objects.using(using).filter(id=1).first()
     last = expected_sequence - 1
     if head is None and checked:
         problems.append(ChainProblem(last, _("the chain head is missing")))

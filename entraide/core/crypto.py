@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 INDEX_BYTES = 16  # 128 bits: no collision in any fund's lifetime, half the width of the digest
@@ -54,6 +56,7 @@ def _index_key() -> bytes:
 def forget_keys() -> None:
     """Read the keys from the settings again (after a test or a rotation changed them)."""
     _fernet.cache_clear()
+    _first_key.cache_clear()
     _index_key.cache_clear()
 
 
@@ -79,13 +82,28 @@ def rotate_token(token: str) -> str:
     return _fernet().rotate(token.encode("ascii")).decode("ascii")
 
 
-def is_current(token: str) -> bool:
-    """Whether the first key wrote ``token`` (rotation skips those)."""
+def rotate_bytes(token: bytes) -> bytes:
+    return _fernet().rotate(token)
+
+
+@cache
+def _first_key() -> Fernet:
+    return Fernet(settings.ENTRAIDE_ENCRYPTION_KEYS[0])
+
+
+def is_current_bytes(token: bytes) -> bool:
+    """Whether the first key wrote ``token`` (rotation skips those); InvalidToken when no key
+    opens it."""
     try:
-        Fernet(settings.ENTRAIDE_ENCRYPTION_KEYS[0]).decrypt(token.encode("ascii"))
+        _first_key().decrypt(token)
     except InvalidToken:
+        _fernet().decrypt(token)  # raises when no key at all opens it
         return False
     return True
+
+
+def is_current(token: str) -> bool:
+    return is_current_bytes(token.encode("ascii"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,7 +117,12 @@ def _compact(value: str) -> str:
 
 # How each kind of value is written before it is indexed: the same person or account however
 # it was typed (spaces, case).
-NORMALISERS: dict[str, Callable[[str], str]] = {"nir": _compact, "iban": _compact}
+NORMALISERS: dict[str, Callable[[str], str]] = {
+    "nir": _compact,
+    "iban": _compact,
+    "national_id": _compact,
+    "audit": str.strip,
+}
 
 
 def blind_index(kind: str, value: str | None) -> str:
@@ -122,7 +145,7 @@ def blind_indexes(kind: str, values: Iterable[str | None]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """Text stored as a Fernet token and read back in clear. ``max_length`` bounds the clear
     text (forms and ``full_clean``), not the column.
 
@@ -167,7 +190,50 @@ class _ExactEmptyOnly(models.lookups.Exact):
 EncryptedTextField.register_lookup(_ExactEmptyOnly)
 
 
-class BlindIndexField(models.CharField):  # type: ignore[type-arg]
+class EncryptedJSONField(models.TextField):
+    """A JSON value (answers of a draft) stored encrypted; no lookups at all."""
+
+    description = "JSON encrypted at rest"
+    # For django-stubs: the attribute holds any JSON value, not the column's text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return value
+        return json.loads(decrypt_text(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return value
+        return encrypt_text(json.dumps(value, cls=DjangoJSONEncoder))
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return json.dumps(self.value_from_object(obj), cls=DjangoJSONEncoder)
+
+
+class EncryptedBinaryField(models.BinaryField):
+    """Bytes (a payment file) stored encrypted."""
+
+    description = "Bytes encrypted at rest"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return value
+        return decrypt_bytes(bytes(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        return None if value is None else encrypt_bytes(bytes(value))
+
+
+class BlindIndexField(models.CharField):
     """The blind index of another field of the same model, computed whenever the row is saved
     or bulk-created (not by ``QuerySet.update`` or ``bulk_update``: those must set it too)."""
 
@@ -178,6 +244,7 @@ class BlindIndexField(models.CharField):  # type: ignore[type-arg]
         kwargs.setdefault("max_length", INDEX_LENGTH)
         kwargs.setdefault("editable", False)
         kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
@@ -188,6 +255,8 @@ class BlindIndexField(models.CharField):  # type: ignore[type-arg]
         kwargs.pop("editable", None)
         if kwargs.get("blank") is True:
             del kwargs["blank"]
+        if kwargs.get("default") == "":
+            del kwargs["default"]
         return name, path, args, kwargs
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from entraide.core.errors import DomainError, PermissionDenied
+from entraide.core.files import clean_file_name
 from entraide.core.forms import add_domain_error
 from entraide.crew import selectors, services
 from entraide.crew.forms import RosterFileForm
@@ -67,7 +68,7 @@ def roster_list(request: HttpRequest, slug: str) -> HttpResponse:
             done = services.import_roster(
                 actor=request.user,
                 programme=programme,
-                file_name=uploaded.name,
+                file_name=clean_file_name(uploaded.name),
                 content=uploaded.read(),
             )
         except PermissionDenied:

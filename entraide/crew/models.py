@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from entraide.core.crypto import BlindIndexField, EncryptedTextField
+
 
 class CrewReliefSettings(models.Model):
     """How a programme pays crews: how many weeks of pay, how a day rate makes a week, the
@@ -151,12 +153,13 @@ class CrewMember(models.Model):
     last_name = models.CharField(_("last name"), max_length=100)
     birth_date = models.DateField(_("date of birth"))
     email = models.EmailField(_("e-mail address"), blank=True)
-    national_id = models.CharField(
+    national_id = EncryptedTextField(
         _("national identifier"),
         max_length=30,
         blank=True,
         help_text=_("The social security number in France (checked), or the country's own."),
     )
+    national_id_index = BlindIndexField(source="national_id", kind="national_id")
     role = models.CharField(_("role"), max_length=100)
     weekly_rate = models.DecimalField(
         _("weekly rate"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -165,7 +168,7 @@ class CrewMember(models.Model):
         _("day rate"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     currency = models.CharField(_("currency"), max_length=3)
-    iban = models.CharField(_("IBAN"), max_length=34)
+    iban = EncryptedTextField(_("IBAN"), max_length=34)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     account_holder = models.CharField(_("account holder"), max_length=140)
     language = models.CharField(_("language"), max_length=8, default="fr")
@@ -186,7 +189,10 @@ class CrewMember(models.Model):
                 name="crew_member_has_a_rate",
             ),
         ]
-        indexes = [models.Index(fields=["person_key"])]
+        indexes = [
+            models.Index(fields=["person_key"]),
+            models.Index(fields=["national_id_index"], name="crew_member_national_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.production_id})"
@@ -301,7 +307,7 @@ class Payout(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PROPOSED
     )
     reason = models.CharField(_("why not paid"), max_length=20, choices=Reason.choices, blank=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = EncryptedTextField(_("note"), max_length=300, blank=True)
     weekly_pay = models.DecimalField(_("a week of pay"), max_digits=12, decimal_places=2)
     computed = models.DecimalField(_("weeks of pay"), max_digits=14, decimal_places=2)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)

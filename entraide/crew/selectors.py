@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from entraide.core.crypto import blind_indexes
 from entraide.core.errors import PermissionDenied
 from entraide.crew.models import CrewMember, Production, RosterImport
 from entraide.crew.roster import StoredPerson
@@ -104,7 +105,11 @@ def people_on_rosters(
     for chunk in _chunks(person_keys):
         rows.update(crew.filter(person_key__in=chunk).values_list(*fields, "roster__file_name"))
     for chunk in _chunks(national_ids):
-        rows.update(crew.filter(national_id__in=chunk).values_list(*fields, "roster__file_name"))
+        rows.update(
+            crew.filter(national_id_index__in=blind_indexes("national_id", chunk)).values_list(
+                *fields, "roster__file_name"
+            )
+        )
     return [StoredPerson(*row) for row in sorted(rows)]
 
 

@@ -21,11 +21,14 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import get_language, override
 
+from entraide.accounts.mfa import enroll_totp
 from entraide.accounts.models import User
+from entraide.accounts.selectors import requires_mfa, user_by_email
 from entraide.accounts.services import create_account
 from entraide.applications.models import Application
 from entraide.applications.services import submit_application
 from entraide.applications.submission import ASKED_IN_OWN_STEPS, SubmissionData
+from entraide.core.crypto import blind_index
 from entraide.crew import relief
 from entraide.crew import selectors as crew_selectors
 from entraide.crew.services import import_roster
@@ -70,6 +73,10 @@ APPROVER = "approver@demo.entraide.invalid"
 FINANCE = "finance@demo.entraide.invalid"
 TREASURER = "treasurer@demo.entraide.invalid"
 DEMO_PASSWORD = "entraide-demo-2020"  # noqa: S105 (a published demo password, demo data only)
+# The key of the authenticator app of the demo's staff who approve or pay (the back office asks
+# them for a code): `entraide demo totp EMAIL` prints the current one; it can also be typed
+# into an authenticator app. Published, demo data only.
+DEMO_TOTP_SECRET = "ENTRAIDEDEMOTOTPSECRETFORTHEDEMO"  # noqa: S105
 STAFF = (
     ("operator@demo.entraide.invalid", "Olivia", "Opérateur", None),
     (REVIEWER, "Rémi", "Relecteur", FundRole.Role.REVIEWER),
@@ -141,6 +148,8 @@ def seed_demo(
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoLogins:
     if fund_by_slug(DEMO_FUND_SLUG) is not None:
+        # A demo seeded before two-factor authentication: its staff get their app now.
+        enroll_demo_authenticators()
         return DemoLogins(created=False, logins=logins())
     rng = random.Random(2020)
     operator_email, first, last, _ = STAFF[0]
@@ -264,7 +273,20 @@ def seed_demo(
         fund=uk_fund,
         count=uk_applicants,
     )
+    enroll_demo_authenticators()
     return DemoLogins(created=True, logins=logins())
+
+
+def enroll_demo_authenticators() -> list[str]:
+    """The demo's staff who may approve or pay get an authenticator app with the published
+    :data:`DEMO_TOTP_SECRET`, as the back office requires; their addresses."""
+    enrolled = []
+    for email, _role in logins():
+        user = user_by_email(email)
+        if user is not None and requires_mfa(user):
+            enroll_totp(user, DEMO_TOTP_SECRET)
+            enrolled.append(email)
+    return enrolled
 
 
 def create_other_funds(operator: User, programme: Programme, today: dt.date) -> tuple[Fund, Fund]:
@@ -503,7 +525,7 @@ def declared_answers(
     """What the person answers to the fund's questions: their facts, and for the questions that
     stand in for records, what their records show, misremembered now and then (so that the
     demo has declarations that disagree with the evidence)."""
-    evidence = person_evidence(person.nir)
+    evidence = person_evidence(blind_index("nir", person.nir))
     answers: dict[str, object] = {}
     for question in questions(document, skip=ASKED_IN_OWN_STEPS):
         if not question.aggregate:

@@ -27,6 +27,7 @@ from entraide.evidence.tasks import import_uploaded_evidence
 from entraide.evidence.views import error_report_download
 from entraide.intake import problems
 from entraide.intake.schemas import Problem
+from entraide.intake.throttling import refused_tokens
 
 router = Router(tags=["evidence"])
 
@@ -37,8 +38,10 @@ class ApiTokenRequired(AuthenticationError):
 
 class StaffBearer(HttpBearer):
     def __call__(self, request: HttpRequest) -> Any:
+        refused_tokens.check(request)  # an address that guessed too many tokens waits
         user = super().__call__(request)
         if user is None:
+            refused_tokens.refused(request)
             # Said with its own problem: the intake API's 401 asks for a partner's token.
             raise ApiTokenRequired()
         return user
@@ -115,7 +118,7 @@ class ImportStatus(Schema):
     links: StatusLinks
 
 
-ERRORS: dict[int, Any] = {401: Problem, 403: Problem}
+ERRORS: dict[int, Any] = {401: Problem, 403: Problem, 429: Problem}
 TASK_STATUS = {
     TaskResultStatus.READY: "queued",
     TaskResultStatus.RUNNING: "running",
@@ -185,7 +188,8 @@ def get_import(request: HttpRequest, task_id: str) -> dict[str, Any]:
 @router.get(
     "/batches/{batch_id}/errors",
     auth=staff_auth,
-    response={200: None, **ERRORS, 404: Problem},
+    # 422: a batch id that is not a number.
+    response={200: None, **ERRORS, 404: Problem, 422: Problem},
     url_name="evidence_batch_errors",
     summary="The error report of a batch (CSV)",
     description="`line`, `column`, `code`, `message` of each problem of a rejected row.",

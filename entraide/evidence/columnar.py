@@ -5,7 +5,8 @@ rows, which DuckDB reads from Parquet many times faster than they come out of th
 The copy is written by the import from the rows it stored (the same DuckDB query), put in
 place when the import commits, and removed when the batch is rolled back; the database stays
 the reference, and a batch without a copy (loaded otherwise, or on SQLite) is read from it.
-Columns are those of FORMATS.md.
+Columns are those of FORMATS.md, but ``nir_index`` (the blind index of the NIR) for ``nir``: a
+copy written before NIRs were indexed holds them in clear, and is removed rather than read.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
+
+PERSON = "nir_index"  # the column of the person in a copy
 
 
 def path_of(kind: str, batch_id: int) -> Path:
@@ -46,6 +50,15 @@ def discard(kind: str, batch_id: int) -> None:
 
 
 def available(kind: str, batch_ids: Iterable[int]) -> dict[int, Path]:
-    """The copies that exist among these batches'."""
-    paths = {batch_id: path_of(kind, batch_id) for batch_id in batch_ids}
-    return {batch_id: path for batch_id, path in paths.items() if path.is_file()}
+    """The copies that exist among these batches'. One with NIRs in clear (written before they
+    were indexed) is removed: the batch is then read from the database, which holds indexes."""
+    copies = {}
+    for batch_id in batch_ids:
+        path = path_of(kind, batch_id)
+        if not path.is_file():
+            continue
+        if PERSON in pq.read_schema(path).names:  # the footer only
+            copies[batch_id] = path
+        else:
+            path.unlink(missing_ok=True)
+    return copies

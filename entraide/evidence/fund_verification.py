@@ -67,7 +67,7 @@ class Applicant:
     """One application as the batch reads it."""
 
     id: int
-    nir: str
+    nir_index: str  # the person, as the records know them
     status: str
     at: dt.date
     facts: dict[str, Any]
@@ -115,7 +115,7 @@ def _applicants(
     groups: dict[tuple[int, dt.date | None], list[Applicant]] = defaultdict(list)
     unreadable = 0
     rows = application_selectors.submitted_values(fund).iterator(chunk_size=EXPORT_ROWS)
-    for pk, reference, nir, submitted_at, status, profession, birth_date, declared in rows:
+    for pk, reference, nir_index, submitted_at, status, profession, birth_date, declared in rows:
         at = submitted_at.astimezone(zone).date()
         version = rules.version(at)
         if version is None:
@@ -132,7 +132,7 @@ def _applicants(
             continue
         facts = {k: canonical_number(v) if isinstance(v, Decimal) else v for k, v in facts.items()}
         key = (version.pk, at if rules.dated[version.pk] else None)
-        groups[key].append(Applicant(pk, nir, status, at, facts, declared or {}))
+        groups[key].append(Applicant(pk, nir_index, status, at, facts, declared or {}))
     return groups, unreadable
 
 
@@ -157,26 +157,27 @@ def _load_evidence(
 ) -> None:
     """The records of the fund's applicants, as the batch engine's four tables prefixed
     ``all_``, each row with the number of its person's group (``grp``) and sorted by it: a
-    group's plan reads its own rows only (DuckDB skips the blocks of other groups)."""
+    group's plan reads its own rows only (DuckDB skips the blocks of other groups). People are
+    joined by the blind index of their NIR, in the engine's ``nir`` column."""
     duck.register(
         "people_arrow",
         pa.table(
             {
-                "nir": pa.array([a.nir for group in groups for a in group], pa.string()),
+                "nir": pa.array([a.nir_index for group in groups for a in group], pa.string()),
                 "grp": pa.array([n for n, group in enumerate(groups) for _ in group], pa.int32()),
             }
         ),
     )
     duck.execute("CREATE TABLE people AS SELECT * FROM people_arrow")
     duck.unregister("people_arrow")
-    everyone = application_selectors.nirs_of_fund(fund)
+    everyone = application_selectors.nir_indexes_of_fund(fund)
     for table in loaders.TABLES:
         spec = SPECS[table.name]
         # the batches' columnar copies, and the database for the batches without one
         copies = columnar.available(table.name, evidence_selectors.imported_batch_ids(table.name))
         path = workdir / f"{table.name}.csv"
         records = (
-            spec.model._default_manager.filter(nir__in=everyone)
+            spec.model._default_manager.filter(nir_index__in=everyone)
             .exclude(batch_id__in=list(copies))
             .values_list(*spec.fields)
         )
@@ -191,7 +192,10 @@ def _load_evidence(
         ]
         if copies:
             files = ", ".join(f"'{copy}'" for copy in copies.values())
-            sources.append(f"SELECT {names} FROM read_parquet([{files}])")
+            copied = ", ".join(
+                f"{batch.quote(c.copy_name)} AS {batch.quote(c.name)}" for c in spec.columns
+            )
+            sources.append(f"SELECT {copied} FROM read_parquet([{files}])")
         loaders.create_from(
             duck, table, f"({' UNION ALL BY NAME '.join(sources)})", name=f"read_{table.name}"
         )
@@ -215,7 +219,7 @@ def _evaluate(
     loaders.create_applicants(
         duck,
         document,
-        (loaders.Applicant(i, str(a.id), a.nir, a.facts) for i, a in enumerate(applicants)),
+        (loaders.Applicant(i, str(a.id), a.nir_index, a.facts) for i, a in enumerate(applicants)),
     )
     for table in loaders.TABLES:  # each group's plan aggregates its own people's records
         duck.execute(

@@ -6,10 +6,17 @@ row in SQL (:func:`create_checked`; the costly checks once per distinct value). 
 reported with its line (1 = the header, the first data row = 2; a quoted value spanning lines is
 still one line, as DuckDB counts records; in Parquet, row *n* is reported as line *n + 1*, as if
 the file were CSV), the column and a stable code with a translated message, in a CSV error
-report beside the exports. The valid rows go to the database: on PostgreSQL, sorted by NIR,
-through a pipe into ``COPY`` of the batch's own partition (:mod:`entraide.evidence.partitions`),
-with a Parquet copy for whole-fund work (:mod:`entraide.evidence.columnar`); elsewhere by
-``bulk_create`` in chunks.
+report beside the exports (never a value of the row: a NIR does not leave the file). The valid
+rows go to the database: on PostgreSQL, sorted by person, through a pipe into ``COPY`` of the
+batch's own partition (:mod:`entraide.evidence.partitions`), with a Parquet copy for whole-fund
+work (:mod:`entraide.evidence.columnar`); elsewhere by ``bulk_create`` in chunks.
+
+NIRs: the files carry them in clear; each is checked, then only its blind index
+(:func:`entraide.core.crypto.blind_index`, the ``nir_index`` the applications hold) goes on. It
+is computed in SQL by a vectorised Python function (``register_nir_index``, shared with the
+rules' loaders), once per distinct NIR, so that everything after the checks (the file's
+repeated keys, the look-up of keys already stored, ``COPY``, the columnar copy) sees the index
+only.
 
 Idempotency: a batch keeps the file's SHA-256, and a file already imported for a kind is refused
 (:class:`AlreadyImported`, naming the batch); within and across files, a row whose natural key
@@ -46,6 +53,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.audit import services as audit
 from entraide.core.copying import BLOCK_BYTES, copy_from, copy_to, psycopg_cursor
+from entraide.core.crypto import INDEX_LENGTH
 from entraide.core.errors import DomainError, InvalidTransition, PermissionDenied
 from entraide.evidence import columnar, partitions
 from entraide.evidence.models import (
@@ -56,8 +64,9 @@ from entraide.evidence.models import (
     RightsRecord,
 )
 from entraide.evidence.signals import announce_change
+from entraide.rules.loaders import NIR_INDEX_SQL, register_nir_index
 
-CHUNK_ROWS = 5000  # valid rows per round trip to the database (and per NIR look-up)
+CHUNK_ROWS = 5000  # valid rows per round trip to the database (and per look-up of stored keys)
 Progress = Callable[[int, int], None]  # told (rows handled so far, rows in the file)
 
 # -- the checks, in SQL ------------------------------------------------------------------------
@@ -179,6 +188,12 @@ class Column:
     def field_name(self) -> str:
         return self.field or self.name
 
+    @property
+    def copy_name(self) -> str:
+        """Its name in the batch's columnar copy: the file's, but for the NIR, of which the copy
+        holds the blind index (``nir_index``)."""
+        return self.field_name if self.check == "nir" else self.name
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -195,7 +210,8 @@ class Spec:
 
 
 def _nir() -> Column:
-    return Column("nir", "nir")
+    """The NIR in clear in the file; its blind index in the table."""
+    return Column("nir", "nir", field="nir_index")
 
 
 SPECS = {
@@ -216,7 +232,7 @@ SPECS = {
                 Column("cachets", "integer", required=False, digits=9),
                 Column("gross_pay", "decimal", digits=12),
             ),
-            key=("nir", "siret", "start", "end", "contract_type"),
+            key=("nir_index", "siret", "start", "end", "contract_type"),
             ordered=("start", "end"),
             period=("start", "end"),
         ),
@@ -231,7 +247,7 @@ SPECS = {
                 Column("status", "choice", choices=("open", "ended", "refused")),
                 Column("reason", "text", required=False, max_length=40, default="''"),
             ),
-            key=("nir", "annex", "opened_on"),
+            key=("nir_index", "annex", "opened_on"),
             ordered=("opened_on", "ends_on"),
             period=("opened_on", "ends_on"),
         ),
@@ -244,7 +260,7 @@ SPECS = {
                 Column("from", "date", field="start"),
                 Column("to", "date", required=False, field="end"),
             ),
-            key=("nir", "scheme", "start"),
+            key=("nir_index", "scheme", "start"),
             ordered=("from", "to"),
             period=("start", "end"),
         ),
@@ -258,7 +274,7 @@ SPECS = {
                 Column("cachets", "integer", required=False, digits=9, default="1"),
                 Column("signed_on", "date", required=False),
             ),
-            key=("nir", "siret", "date"),
+            key=("nir_index", "siret", "date"),
             ordered=("signed_on", "date"),
             period=("date",),
         ),
@@ -333,6 +349,8 @@ def _code_sql(column: Column, value: str) -> str:
 
 
 def _typed_sql(column: Column, value: str) -> str:
+    if column.check == "nir":  # a checked NIR is kept as its blind index only
+        return f"CASE WHEN {nir_problem_sql(value)} IS NULL THEN {NIR_INDEX_SQL}({value}) END"
     typed = f"TRY_CAST({value} AS {SQL_TYPES.get(column.check, 'VARCHAR')})"
     return typed if column.default is None else f"COALESCE({typed}, {column.default})"
 
@@ -341,7 +359,8 @@ def create_checked(duck: duckdb.DuckDBPyConnection, spec: Spec) -> None:
     """The table ``checked``: each row of ``lines`` (text columns and ``line``) with its line,
     whether it is ``valid``, its typed values (meaningful when valid) and, for each check, the
     problem code or NULL (``problem_<position>``: the columns in order, then end ≥ start).
-    The distinct values are read from ``raw``."""
+    The distinct values are read from ``raw``; the NIR's value is its blind index."""
+    register_nir_index(duck)
     codes, typed, joins = [], {}, []
     for position, column in enumerate(spec.columns, start=1):
         name = _quote(column.name)
@@ -574,9 +593,9 @@ def _copy_new_rows(
     progress: Progress | None,
 ) -> int:
     """PostgreSQL: read back the keys already stored for the file's people and leave those rows
-    out, as the file's repeated keys, then ``COPY`` the others, sorted by NIR (its index is
-    built in one pass), into the batch's partition (:mod:`entraide.evidence.partitions`).
-    Returns the number of rows written."""
+    out, as the file's repeated keys, then ``COPY`` the others, sorted by person (the blind
+    index of the NIR: its index is built in one pass), into the batch's partition
+    (:mod:`entraide.evidence.partitions`). Returns the number of rows written."""
     table = _quote(spec.model._meta.db_table)
     with psycopg_cursor() as cursor:
         # One import of a kind writes at a time: the stored keys read here stay true until it
@@ -584,17 +603,19 @@ def _copy_new_rows(
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"evidence.{spec.kind}"])
         people = workdir / "people.csv"
         duck.execute(
-            f"COPY (SELECT DISTINCT nir FROM checked WHERE valid) TO {_literal(str(people))} "
-            f"(FORMAT csv, HEADER false)"
+            f"COPY (SELECT DISTINCT nir_index FROM checked WHERE valid) "
+            f"TO {_literal(str(people))} (FORMAT csv, HEADER false)"
         )
-        cursor.execute("CREATE TEMP TABLE evidence_people (nir varchar(15)) ON COMMIT DROP")
-        with people.open("rb") as nirs:
-            copy_from(cursor, "COPY evidence_people FROM STDIN (FORMAT csv)", nirs)
+        cursor.execute(
+            f"CREATE TEMP TABLE evidence_people (nir_index varchar({INDEX_LENGTH})) ON COMMIT DROP"
+        )
+        with people.open("rb") as indexes:
+            copy_from(cursor, "COPY evidence_people FROM STDIN (FORMAT csv)", indexes)
         stored = workdir / "stored.csv"
         copy_to(
             cursor,
-            f"COPY (SELECT {_columns(spec, spec.key)} FROM {table} WHERE nir IN "
-            f"(SELECT nir FROM evidence_people)) TO STDOUT (FORMAT csv)",
+            f"COPY (SELECT {_columns(spec, spec.key)} FROM {table} WHERE nir_index IN "
+            f"(SELECT nir_index FROM evidence_people)) TO STDOUT (FORMAT csv)",
             stored,
         )
         cursor.execute("DROP TABLE evidence_people")
@@ -629,11 +650,11 @@ def _copy_new_rows(
                 sent += block.count(b"\n")
                 progress(min(sent, rows), rows)
 
-        fresh_sorted = f"SELECT {batch.pk}, * FROM ({_fresh_sql(spec)}) ORDER BY nir"
+        fresh_sorted = f"SELECT {batch.pk}, * FROM ({_fresh_sql(spec)}) ORDER BY nir_index"
         with _piped(duck, fresh_sorted, workdir) as handle:
             copy_from(cursor, f"COPY {partition} ({columns}) FROM STDIN (FORMAT csv)", handle, tell)
         # DuckDB writes the columnar copy while PostgreSQL builds the indexes.
-        names = ", ".join(f"{_quote(c.field_name)} AS {_quote(c.name)}" for c in spec.columns)
+        names = ", ".join(f"{_quote(c.field_name)} AS {_quote(c.copy_name)}" for c in spec.columns)
         copy_query = f"SELECT {names} FROM ({_fresh_sql(spec)})"
         with ThreadPoolExecutor(max_workers=1) as pool:
             copied = pool.submit(columnar.write, duck, spec.kind, batch.pk, copy_query)
@@ -655,14 +676,16 @@ def _create_new_rows(
     progress: Progress | None,
 ) -> int:
     """Other databases: ``bulk_create`` the rows whose natural key is not stored yet, chunk by
-    chunk (one NIR look-up per chunk)."""
+    chunk (one look-up of the chunk's people per chunk)."""
     positions = [spec.fields.index(name) for name in spec.key]
-    nir = spec.fields.index("nir")
+    person = spec.fields.index("nir_index")
     inserted = handled = 0
     while chunk := query.fetchmany(CHUNK_ROWS):
-        nirs = {row[nir] for row in chunk}
+        people = {row[person] for row in chunk}
         stored = set(
-            spec.model._default_manager.filter(nir__in=nirs).values_list(*spec.key).iterator()
+            spec.model._default_manager.filter(nir_index__in=people)
+            .values_list(*spec.key)
+            .iterator()
         )
         fresh = [row for row in chunk if tuple(row[p] for p in positions) not in stored]
         spec.model._default_manager.bulk_create(

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from entraide.core.crypto import INDEX_LENGTH
+
 
 class EvidenceBatch(models.Model):
     """One delivery of records (a file, an API call): its source and who loaded it."""
@@ -64,8 +66,8 @@ class EvidenceBatch(models.Model):
         return f"{self.kind} {self.source}"
 
 
-# Records are written in bulk (millions of rows in one transaction) and read by NIR, so each
-# table has one index, on ``nir`` (a plain B-tree: no ``LIKE`` index beside it). Their
+# Records are written in bulk (millions of rows in one transaction) and read by person, so
+# each table has one index, on ``nir_index`` (a plain B-tree: no ``LIKE`` index beside it). Their
 # ``batch`` has no foreign-key constraint in the database, where PostgreSQL would check each
 # row against the batch table at commit (a deferred trigger per row, about as slow as the
 # insert itself), and no index (a rollback deletes a whole batch, rarely: a scan will do).
@@ -83,7 +85,8 @@ class EmployerDeclaration(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    nir = models.CharField(_("social security number"), max_length=15)
+    # The blind index of the person's NIR (entraide.core.crypto): evidence never keeps the NIR.
+    nir_index = models.CharField(_("person (blind index)"), max_length=INDEX_LENGTH)
     siret = models.CharField(_("SIRET"), max_length=14)
     naf = models.CharField(_("NAF code"), max_length=6)
     idcc = models.CharField(_("collective agreement"), max_length=4)
@@ -102,7 +105,7 @@ class EmployerDeclaration(models.Model):
                 condition=models.Q(end__gte=models.F("start")), name="declaration_dates_ordered"
             )
         ]
-        indexes = [models.Index(fields=["nir"], name="evidence_declaration_nir")]
+        indexes = [models.Index(fields=["nir_index"], name="evidence_declaration_nir")]
 
     def __str__(self) -> str:
         return f"{self.siret} {self.start}–{self.end}"
@@ -118,7 +121,8 @@ class RightsRecord(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    nir = models.CharField(_("social security number"), max_length=15)
+    # The blind index of the person's NIR (entraide.core.crypto): evidence never keeps the NIR.
+    nir_index = models.CharField(_("person (blind index)"), max_length=INDEX_LENGTH)
     annex = models.CharField(_("annex"), max_length=8)
     opened_on = models.DateField(_("opened on"))
     ends_on = models.DateField(_("ends on"))
@@ -128,7 +132,7 @@ class RightsRecord(models.Model):
     class Meta:
         verbose_name = _("rights record")
         verbose_name_plural = _("rights records")
-        indexes = [models.Index(fields=["nir"], name="evidence_rights_nir")]
+        indexes = [models.Index(fields=["nir_index"], name="evidence_rights_nir")]
 
     def __str__(self) -> str:
         return f"annex {self.annex} {self.opened_on}"
@@ -147,7 +151,8 @@ class BenefitRecord(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    nir = models.CharField(_("social security number"), max_length=15)
+    # The blind index of the person's NIR (entraide.core.crypto): evidence never keeps the NIR.
+    nir_index = models.CharField(_("person (blind index)"), max_length=INDEX_LENGTH)
     scheme = models.CharField(_("scheme"), max_length=10)
     start = models.DateField(_("paid from"))
     end = models.DateField(_("paid until"), null=True, blank=True)
@@ -161,7 +166,7 @@ class BenefitRecord(models.Model):
                 name="benefit_dates_ordered",
             )
         ]
-        indexes = [models.Index(fields=["nir"], name="evidence_benefit_nir")]
+        indexes = [models.Index(fields=["nir_index"], name="evidence_benefit_nir")]
 
     def __str__(self) -> str:
         return f"{self.scheme} {self.start}–{self.end or ''}"
@@ -177,7 +182,8 @@ class CancellationRecord(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    nir = models.CharField(_("social security number"), max_length=15)
+    # The blind index of the person's NIR (entraide.core.crypto): evidence never keeps the NIR.
+    nir_index = models.CharField(_("person (blind index)"), max_length=INDEX_LENGTH)
     siret = models.CharField(_("SIRET"), max_length=14)
     date = models.DateField(_("cancelled date"))
     cachets = models.PositiveIntegerField(_("cachets"), default=1)
@@ -186,7 +192,7 @@ class CancellationRecord(models.Model):
     class Meta:
         verbose_name = _("cancellation record")
         verbose_name_plural = _("cancellation records")
-        indexes = [models.Index(fields=["nir"], name="evidence_cancellation_nir")]
+        indexes = [models.Index(fields=["nir_index"], name="evidence_cancellation_nir")]
 
     def __str__(self) -> str:
         return f"{self.siret} {self.date}"

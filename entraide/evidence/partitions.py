@@ -2,11 +2,11 @@
 by ``batch_id``, migration 0007).
 
 Why: an import writes millions of rows. Into one big table, PostgreSQL maintains the primary key
-and the NIR index row by row, which costs twice the ``COPY`` itself; into a table of their own,
-the rows go in bare and both indexes are then built in one sorted pass, before the table is
-attached as the batch's partition (its ``CHECK`` on the batch spares the attachment a scan).
-Rolling a batch back drops its partition. Reads are unchanged: the parent table holds every
-partition, and its NIR index is each partition's.
+and the person index (``nir_index``) row by row, which costs twice the ``COPY`` itself; into a
+table of their own, the rows go in bare and both indexes are then built in one sorted pass,
+before the table is attached as the batch's partition (its ``CHECK`` on the batch spares the
+attachment a scan). Rolling a batch back drops its partition. Reads are unchanged: the parent
+table holds every partition, and its person index is each partition's.
 
 Rows written through the ORM (``services.load_evidence_batch``, the tests' factories) need the
 partition first: :func:`ensure`. Elsewhere (SQLite) the tables are plain and this is a no-op.
@@ -59,7 +59,7 @@ def attach(model: type[models.Model], batch_id: int) -> None:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute(f"ALTER TABLE {partition} ADD CHECK (batch_id = {batch})")
         cursor.execute(f"ALTER TABLE {partition} ADD PRIMARY KEY (id, batch_id)")
-        cursor.execute(f"CREATE INDEX ON {partition} (nir)")
+        cursor.execute(f"CREATE INDEX ON {partition} (nir_index)")
         cursor.execute(f"ALTER TABLE {parent} ATTACH PARTITION {partition} FOR VALUES IN ({batch})")
 
 

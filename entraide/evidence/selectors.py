@@ -1,5 +1,8 @@
 """What the fund's records say about a person: for the staff's application page, and as the
-plain records the rules engine reads (:mod:`entraide.rules.records`)."""
+plain records the rules engine reads (:mod:`entraide.rules.records`).
+
+A person is found by the blind index of their NIR (``Application.nir_index``,
+:func:`entraide.core.crypto.blind_index`): the records keep nothing else of it."""
 
 from __future__ import annotations
 
@@ -29,34 +32,34 @@ from entraide.funds.models import Fund
 from entraide.rules.records import Benefit, Cancellation, Declaration, PersonEvidence, Rights
 
 
-def declarations_for(nir: str) -> QuerySet[EmployerDeclaration]:
-    return EmployerDeclaration.objects.filter(nir=nir).order_by("start")
+def declarations_for(nir_index: str) -> QuerySet[EmployerDeclaration]:
+    return EmployerDeclaration.objects.filter(nir_index=nir_index).order_by("start")
 
 
-def rights_for(nir: str) -> QuerySet[RightsRecord]:
-    return RightsRecord.objects.filter(nir=nir).order_by("opened_on")
+def rights_for(nir_index: str) -> QuerySet[RightsRecord]:
+    return RightsRecord.objects.filter(nir_index=nir_index).order_by("opened_on")
 
 
-def benefits_for(nir: str) -> QuerySet[BenefitRecord]:
-    return BenefitRecord.objects.filter(nir=nir).order_by("start")
+def benefits_for(nir_index: str) -> QuerySet[BenefitRecord]:
+    return BenefitRecord.objects.filter(nir_index=nir_index).order_by("start")
 
 
-def cancellations_for(nir: str) -> QuerySet[CancellationRecord]:
-    return CancellationRecord.objects.filter(nir=nir).order_by("date")
+def cancellations_for(nir_index: str) -> QuerySet[CancellationRecord]:
+    return CancellationRecord.objects.filter(nir_index=nir_index).order_by("date")
 
 
-def batches_for(nir: str) -> QuerySet[EvidenceBatch]:
+def batches_for(nir_index: str) -> QuerySet[EvidenceBatch]:
     """The batches that brought records of this person, oldest first (one query)."""
     return EvidenceBatch.objects.filter(
-        Q(pk__in=EmployerDeclaration.objects.filter(nir=nir).values("batch_id"))
-        | Q(pk__in=RightsRecord.objects.filter(nir=nir).values("batch_id"))
-        | Q(pk__in=BenefitRecord.objects.filter(nir=nir).values("batch_id"))
-        | Q(pk__in=CancellationRecord.objects.filter(nir=nir).values("batch_id"))
+        Q(pk__in=EmployerDeclaration.objects.filter(nir_index=nir_index).values("batch_id"))
+        | Q(pk__in=RightsRecord.objects.filter(nir_index=nir_index).values("batch_id"))
+        | Q(pk__in=BenefitRecord.objects.filter(nir_index=nir_index).values("batch_id"))
+        | Q(pk__in=CancellationRecord.objects.filter(nir_index=nir_index).values("batch_id"))
     ).order_by("loaded_at", "pk")
 
 
 DECLARATION_COLUMNS = (
-    "nir",
+    "nir_index",
     "siret",
     "naf",
     "idcc",
@@ -67,48 +70,50 @@ DECLARATION_COLUMNS = (
     "cachets",
     "gross_pay",
 )
-RIGHTS_COLUMNS = ("nir", "annex", "opened_on", "ends_on", "status", "reason")
-BENEFIT_COLUMNS = ("nir", "scheme", "start", "end")
-CANCELLATION_COLUMNS = ("nir", "siret", "date", "cachets", "signed_on")
+RIGHTS_COLUMNS = ("nir_index", "annex", "opened_on", "ends_on", "status", "reason")
+BENEFIT_COLUMNS = ("nir_index", "scheme", "start", "end")
+CANCELLATION_COLUMNS = ("nir_index", "siret", "date", "cachets", "signed_on")
 
 
-def person_evidence(nir: str) -> PersonEvidence:
-    """Everything on file for one person, as the rules engine reads it (4 indexed queries)."""
-    return evidence_by_nir([nir]).get(nir, PersonEvidence())
+def person_evidence(nir_index: str) -> PersonEvidence:
+    """Everything on file for one person (``application.nir_index``), as the rules engine reads
+    it (4 indexed queries)."""
+    return evidence_by_nir([nir_index]).get(nir_index, PersonEvidence())
 
 
-def evidence_by_nir(nirs: Iterable[str] | QuerySet[Any]) -> dict[str, PersonEvidence]:
-    """The evidence of many people at once, in 4 queries whatever their number.
+def evidence_by_nir(nir_indexes: Iterable[str] | QuerySet[Any]) -> dict[str, PersonEvidence]:
+    """The evidence of many people at once, by the blind index of their NIR, in 4 queries
+    whatever their number.
 
-    ``nirs`` may be a queryset of NIR values (``Application.objects.values("nir")``), which
-    becomes a sub-query rather than a long list of parameters.
+    ``nir_indexes`` may be a queryset of them (``Application.objects.values("nir_index")``),
+    which becomes a sub-query rather than a long list of parameters.
     """
-    selection = nirs if isinstance(nirs, QuerySet) else list(nirs)
+    selection = nir_indexes if isinstance(nir_indexes, QuerySet) else list(nir_indexes)
     declarations: dict[str, list[Declaration]] = defaultdict(list)
     rights: dict[str, list[Rights]] = defaultdict(list)
     benefits: dict[str, list[Benefit]] = defaultdict(list)
     cancellations: dict[str, list[Cancellation]] = defaultdict(list)
     for nir, *values in (
-        EmployerDeclaration.objects.filter(nir__in=selection)
-        .order_by("nir", "start", "pk")
+        EmployerDeclaration.objects.filter(nir_index__in=selection)
+        .order_by("nir_index", "start", "pk")
         .values_list(*DECLARATION_COLUMNS)
     ):
         declarations[nir].append(Declaration(*values))
     for nir, *values in (
-        RightsRecord.objects.filter(nir__in=selection)
-        .order_by("nir", "opened_on", "pk")
+        RightsRecord.objects.filter(nir_index__in=selection)
+        .order_by("nir_index", "opened_on", "pk")
         .values_list(*RIGHTS_COLUMNS)
     ):
         rights[nir].append(Rights(*values))
     for nir, *values in (
-        BenefitRecord.objects.filter(nir__in=selection)
-        .order_by("nir", "start", "pk")
+        BenefitRecord.objects.filter(nir_index__in=selection)
+        .order_by("nir_index", "start", "pk")
         .values_list(*BENEFIT_COLUMNS)
     ):
         benefits[nir].append(Benefit(*values))
     for nir, *values in (
-        CancellationRecord.objects.filter(nir__in=selection)
-        .order_by("nir", "date", "pk")
+        CancellationRecord.objects.filter(nir_index__in=selection)
+        .order_by("nir_index", "date", "pk")
         .values_list(*CANCELLATION_COLUMNS)
     ):
         cancellations[nir].append(Cancellation(*values))
@@ -166,9 +171,9 @@ def batch_by_id(batch_id: int) -> EvidenceBatch:
     return EvidenceBatch.objects.get(pk=batch_id)
 
 
-def nirs_in_batch(batch: EvidenceBatch) -> QuerySet[Any, Any]:
-    """The NIRs of the batch's records, as a sub-query."""
-    return SPECS[batch.kind].model._default_manager.filter(batch=batch).values("nir")
+def nir_indexes_in_batch(batch: EvidenceBatch) -> QuerySet[Any, Any]:
+    """The people of the batch's records (blind indexes of their NIRs), as a sub-query."""
+    return SPECS[batch.kind].model._default_manager.filter(batch=batch).values("nir_index")
 
 
 # -- verifications of a fund's applications against the records -------------------------------

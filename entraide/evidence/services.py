@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entraide.applications.models import Application
 from entraide.audit import services as audit
+from entraide.core.crypto import blind_index
 from entraide.core.errors import PermissionDenied, ValidationFailed
 from entraide.core.tasks import stored_in_transaction
 from entraide.evidence import fund_verification, imports, inbox, partitions, permissions
@@ -44,8 +45,12 @@ COLUMN_ALIASES: dict[str, dict[str, str]] = {
 
 
 def _fields(kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's fields of a row; a NIR in clear (``nir``) becomes its blind index."""
     aliases = COLUMN_ALIASES.get(kind, {})
-    return {aliases.get(name, name): value for name, value in row.items()}
+    fields = {aliases.get(name, name): value for name, value in row.items()}
+    if "nir" in fields:
+        fields["nir_index"] = blind_index("nir", fields.pop("nir"))
+    return fields
 
 
 def load_evidence_batch(
@@ -54,7 +59,8 @@ def load_evidence_batch(
     """Store already-validated rows of one kind as one batch, in bulk, with one audit event.
 
     Rows use the model's field names or the column names of FORMATS.md (a benefit's ``from`` and
-    ``to``). ``actor=None`` is the platform itself (a command run by the system administrator).
+    ``to``; ``nir``, the NIR in clear, of which only the blind index is stored). ``actor=None``
+    is the platform itself (a command run by the system administrator).
     """
     model = ROW_MODELS[kind]
     with transaction.atomic(durable=True):

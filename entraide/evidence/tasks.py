@@ -198,7 +198,7 @@ def verify_after_evidence_change(batch_id: int, change: str) -> list[int]:
     """
     batch = selectors.batch_by_id(batch_id)
     fund_ids = (
-        application_selectors.fund_ids_of_applicants(selectors.nirs_in_batch(batch))
+        application_selectors.fund_ids_of_applicants(selectors.nir_indexes_in_batch(batch))
         if change == "imported"
         else selectors.verified_fund_ids()
     )

@@ -38,7 +38,8 @@ def person_records(request: HttpRequest, slug: str, reference: str) -> HttpRespo
     application = application_selectors.application_for_staff(request.user, fund, reference)
     services.record_person_records_viewed(actor=request.user, application=application)
     records = presenters.person_records(
-        selectors.person_evidence(application.nir), selectors.batches_for(application.nir)
+        selectors.person_evidence(application.nir_index),
+        selectors.batches_for(application.nir_index),
     )
     return render(
         request,

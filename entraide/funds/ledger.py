@@ -212,7 +212,7 @@ def place_award(
         # Funds of a programme lock their own rows: the programme's serialises this check.
         programme_selectors.lock_programme(programme_id)
         live = Award.objects.filter(
-            programme_id=programme_id, nir=application.nir, status__in=Award.LIVE
+            programme_id=programme_id, nir_index=application.nir_index, status__in=Award.LIVE
         )
         if live.exclude(fund=fund).exists():
             raise AlreadyAwarded()
@@ -222,7 +222,7 @@ def place_award(
         application=application,
         fund=fund,
         programme_id=programme_id,
-        nir=application.nir,
+        nir_index=application.nir_index,
         amount=amount,
         currency=fund.currency,
         status=Award.Status.WAITLISTED,

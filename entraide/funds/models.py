@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from entraide.core.crypto import INDEX_LENGTH
 from entraide.core.money import CURRENCY_CHOICES
 from entraide.funds.window import is_open_at
 
@@ -313,8 +314,9 @@ class Award(models.Model):
         on_delete=models.PROTECT,
         related_name="awards",
     )
-    # The application's personal identifier, whatever its kind (applications.identity).
-    nir = models.CharField(_("social security number"), max_length=20)
+    # The blind index of the application's personal identifier, whatever its kind
+    # (applications.identity): enough to hold one award per person, never the identifier.
+    nir_index = models.CharField(_("person (blind index)"), max_length=INDEX_LENGTH)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
@@ -353,12 +355,12 @@ class Award(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="award_amount_positive"),
             models.UniqueConstraint(
-                fields=["fund", "nir"],
+                fields=["fund", "nir_index"],
                 condition=models.Q(status__in=["waitlisted", "reserved", "paid"]),
                 name="award_one_per_person_per_fund",
             ),
             models.UniqueConstraint(
-                fields=["programme", "nir"],
+                fields=["programme", "nir_index"],
                 condition=models.Q(status__in=["waitlisted", "reserved", "paid"])
                 & models.Q(programme__isnull=False),
                 name="award_one_per_person_per_programme",

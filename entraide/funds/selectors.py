@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -16,6 +17,7 @@ from entraide.funds.models import (
     Fund,
     FundDocumentRequirement,
     FundQuestion,
+    FundRole,
 )
 from entraide.funds.permissions import Capability, funds_with_capability, is_back_office_user
 
@@ -112,3 +114,10 @@ def fund_ids_of_programme(fund: Fund) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def fund_roles_held(user: Any, roles: Iterable[str] | None = None) -> QuerySet[FundRole]:
+    """The fund roles a person holds (of ``roles`` if given); ``user`` may be an ``OuterRef``
+    (the accounts' security checks read it as a sub-query)."""
+    held = FundRole.objects.filter(user=user)
+    return held if roles is None else held.filter(role__in=list(roles))

@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 import json
 import logging
+import math
 from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Status
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.operation import Operation
 from ninja.params import functions as param
 from ninja.security import HttpBearer
@@ -37,10 +38,12 @@ from entraide.intake.models import PartnerToken
 from entraide.intake.schemas import (
     ApplicationIn,
     FundOut,
+    IsoInstant,
     Problem,
     SubmissionOut,
     SubmissionPage,
 )
+from entraide.intake.throttling import TOKEN_THROTTLES, refused_tokens
 from entraide.rules import declared
 from entraide.rules import selectors as rules_selectors
 
@@ -61,6 +64,9 @@ their members, with the same checks as the fund's own portal, and follow their s
 * **Personal identifier**: `applicant.nir` holds the one the fund's rules ask for (the French
   social security number, a codice fiscale, a DNI or NIE, a National Insurance number...):
   `GET /v1/funds/{slug}` names it (`identifier`).
+* **Rate limits**: each token may send a number of requests per minute (600 by default for a
+  partner's); beyond, `429` with `Retry-After` (seconds). Refused tokens are counted per
+  address: beyond a few, the address waits too.
 * **Status changes**: poll `GET .../applications?changed_since=...` or receive signed webhooks.
 * **Evidence** (`/v1/evidence/...`): for the scripts of a fund operator, who import files of
   records; authenticated by a staff member's personal token (`entraide accounts token`).
@@ -89,14 +95,24 @@ api = IntakeAPI(
     version="1",
     description=DESCRIPTION,
     urls_namespace="intake-api",
+    throttle=TOKEN_THROTTLES,
 )
 
-ERRORS: dict[int, Any] = {401: Problem, 404: Problem, 422: Problem}
-SUBMIT_ERRORS: dict[int, Any] = {**ERRORS, 403: Problem, 409: Problem}
+# 429: a token (or an address) over its rate limit (entraide/intake/throttling.py).
+ERRORS: dict[int, Any] = {401: Problem, 404: Problem, 422: Problem, 429: Problem}
+# 400: a body that is not JSON (malformed_request).
+SUBMIT_ERRORS: dict[int, Any] = {**ERRORS, 400: Problem, 403: Problem, 409: Problem}
 IDEMPOTENCY_KEY = r"^[\x20-\x7E]+$"  # printable ASCII
 
 
 class PartnerBearer(HttpBearer):
+    def __call__(self, request: HttpRequest) -> Any:
+        refused_tokens.check(request)  # an address that guessed too many tokens waits
+        partner_token = super().__call__(request)
+        if partner_token is None:
+            refused_tokens.refused(request)
+        return partner_token
+
     def authenticate(self, request: HttpRequest, token: str) -> PartnerToken | None:
         partner_token = services.authenticate(token)
         if partner_token is None:
@@ -135,6 +151,17 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # The only 400 ninja raises: a body that is not JSON.
         return problems.problem(400, "malformed_request", _("The request body is not valid JSON."))
     return problems.problem(exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    seconds = max(math.ceil(exc.wait), 1) if exc.wait is not None else 60
+    return problems.problem(
+        429,
+        "rate_limited",
+        _("Too many requests: try again in %(seconds)s seconds.") % {"seconds": seconds},
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -341,7 +368,7 @@ def list_applications(
     slug: str,
     status: Application.Status | None = None,
     changed_since: Annotated[
-        dt.datetime | None,
+        IsoInstant | None,
         param.Query(description="Only applications whose status changed at or after this instant."),
     ] = None,
     cursor: str | None = None,

@@ -29,6 +29,8 @@ TITLES = {
     "idempotency_key_reused": gettext_lazy("Idempotency key reused with another request"),
     "permission_denied": gettext_lazy("Forbidden"),
     "internal_error": gettext_lazy("Internal error"),
+    "rate_limited": gettext_lazy("Too many requests"),
+    "payload_too_large": gettext_lazy("Request too large"),
 }
 DEFAULT_TITLE = gettext_lazy("Request refused")
 

@@ -9,10 +9,11 @@ applications.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import BeforeValidator, ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 from entraide.applications.identity import MAX_TYPED_LENGTH
@@ -31,6 +32,21 @@ def _without_nul(value: Any) -> Any:
         for item in value:
             _without_nul(item)
     return value
+
+
+_ISO_8601_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601_text(value: Any) -> Any:
+    """An instant is written in ISO 8601 (``2020-04-20T09:00:00Z``), as documented: pydantic
+    alone would also read a number (``0.5``) as seconds since 1970."""
+    if isinstance(value, str) and not _ISO_8601_DATE.match(value):
+        raise PydanticCustomError("datetime_parsing", "Not an ISO 8601 date and time")
+    return value
+
+
+# A query parameter's instant: only ISO 8601 text.
+IsoInstant = Annotated[dt.datetime, BeforeValidator(_iso_8601_text)]
 
 
 class Strict(Schema):

@@ -1,9 +1,10 @@
 """Exact links: records that share a NIR, an IBAN, an e-mail address or a telephone number.
 
 Columnar (polars) over a frame of records whose columns are those of
-:class:`~entraide.integrity.synthetic.ApplicantRecord`. Values are compared normalised (no
-spaces and upper case for NIR and IBAN, trimmed lower case for e-mail, national digits for a
-telephone) and blanks link nothing. A value shared by N records makes N * (N - 1) / 2 pairs:
+:class:`~entraide.integrity.records.ApplicantRecord`. NIR and IBAN are compared by their blind
+indexes (the keyed HMAC of the value without spaces in upper case, entraide.core.crypto), never
+in clear; e-mails trimmed in lower case, telephones as their national digits; blanks link
+nothing. A value shared by N records makes N * (N - 1) / 2 pairs:
 beyond ``max_group`` records it makes none and is reported by :func:`crowded_values` instead,
 since 200 applications paid to one IBAN are one signal about that IBAN, not 19,900 about pairs.
 """
@@ -17,7 +18,7 @@ from operator import attrgetter
 import polars as pl
 
 from entraide.integrity.evaluation import Pair
-from entraide.integrity.records import ApplicantRecord
+from entraide.integrity.records import IDENTIFIER_FIELDS, ApplicantRecord
 
 KEYS = ("nir", "iban", "email", "phone")
 # The issue's exact-match-only baseline.
@@ -39,16 +40,16 @@ def records_frame(records: Sequence[ApplicantRecord]) -> pl.DataFrame:
 
 
 def _normalised(key: str) -> pl.Expr:
-    value = pl.col(key)
+    if key not in IDENTIFIER_FIELDS:
+        raise ValueError(f"no exact link on {key!r}")
+    value = pl.col(IDENTIFIER_FIELDS[key])
     if key in {"nir", "iban"}:
-        return value.str.replace_all(r"\s", "").str.to_uppercase()
+        return value  # a blind index, of the value already normalised
     if key == "email":
         return value.str.strip_chars().str.to_lowercase()
-    if key == "phone":
-        # "+33 6 12 34 56 78", "0033 (0)6 12…" and "06.12.34.56.78" are all 0612345678.
-        digits = value.str.replace_all(r"\D", "")
-        return digits.str.replace(r"^(?:00)?330?(\d{9})$", "0${1}")
-    raise ValueError(f"no exact link on {key!r}")
+    # A telephone: "+33 6 12 34 56 78", "0033 (0)6 12…" and "06.12.34.56.78" are 0612345678.
+    digits = value.str.replace_all(r"\D", "")
+    return digits.str.replace(r"^(?:00)?330?(\d{9})$", "0${1}")
 
 
 def _shared_values(records: pl.DataFrame, keys: Sequence[str]) -> pl.LazyFrame:
@@ -94,7 +95,8 @@ def crowded_values(
     records: pl.DataFrame, *, keys: Sequence[str] = KEYS, max_group: int = MAX_GROUP
 ) -> pl.DataFrame:
     """The values shared by more than ``max_group`` records, which :func:`exact_links` leaves
-    out: columns key, value (normalised), size, record_ids; the largest first."""
+    out: columns key, value (normalised; a NIR or IBAN by its blind index), size, record_ids;
+    the largest first."""
     return (
         _shared_values(records, keys)
         .group_by("key", "value")
@@ -106,7 +108,7 @@ def crowded_values(
 
 
 def exact_baseline_pairs(records: pl.DataFrame, *, max_group: int = MAX_GROUP) -> set[Pair]:
-    """The pairs of records with the same NIR or the same IBAN: the exact-match-only baseline
-    that a linkage is compared with."""
+    """The pairs of records with the same NIR or the same IBAN (the same blind index): the
+    exact-match-only baseline that a linkage is compared with."""
     links = exact_links(records, keys=BASELINE_KEYS, max_group=max_group)
     return set(zip(links["left_id"].to_list(), links["right_id"].to_list(), strict=True))

@@ -6,7 +6,10 @@ missing, 0 when nothing agrees, higher when closer; :func:`level_label` says wha
 and each level weighs log2(m / u): m is how often the two records of one person fall in it, u
 how often two different people's do. A pair's *match weight* is the prior's weight (how rare a
 duplicate is among all pairs) plus its fields' weights; from :data:`DEFAULT_THRESHOLD` on, the
-pair is a possible duplicate.
+pair is a possible duplicate. The NIR and the IBAN are compared by their blind indexes only
+(keyed HMACs, entraide.core.crypto): the same or not, with no level in between (an HMAC does
+not tell how far apart two NIRs are); a mistyped NIR is left to the name, the date of birth and
+the other fields.
 
 The model learns without labels (:func:`train_model`): u of each field's top level (equality)
 counted over all pairs from the values' frequencies, u of the other levels from random pairs,
@@ -88,11 +91,7 @@ _LEVEL_LABELS: dict[str, tuple[Promise, ...]] = {
         pgettext_lazy("integrity level", "different names"),
     ),
     "birth_date": (pgettext_lazy("integrity level", "same date of birth"), _DIFFERENT),
-    "nir": (
-        pgettext_lazy("integrity level", "same number"),
-        pgettext_lazy("integrity level", "one digit different (not the birth order number)"),
-        _DIFFERENT,
-    ),
+    "nir": (pgettext_lazy("integrity level", "same number"), _DIFFERENT),
     "iban": (pgettext_lazy("integrity level", "same account"), _DIFFERENT),
     "email": (pgettext_lazy("integrity level", "same address"), _DIFFERENT),
     "phone": (pgettext_lazy("integrity level", "same number"), _DIFFERENT),
@@ -103,6 +102,7 @@ _LEVEL_LABELS: dict[str, tuple[Promise, ...]] = {
     ),
 }
 # The columns whose equality is each field's top level: its u is counted from their values.
+# Splink's "nir" and "iban" columns hold the blind indexes (prepared()).
 _EQUAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("first_name", "last_name"),
     "birth_date": ("birth_date",),
@@ -179,10 +179,6 @@ def _folded(column: str) -> pl.Expr:
     )
 
 
-def _compact(column: str) -> pl.Expr:
-    return pl.col(column).str.replace_all(r"\s", "").str.to_uppercase()
-
-
 def _blank_as_null(value: pl.Expr) -> pl.Expr:
     return pl.when(value != "").then(value)
 
@@ -190,15 +186,16 @@ def _blank_as_null(value: pl.Expr) -> pl.Expr:
 def prepared(records: pl.DataFrame) -> pl.DataFrame:
     """Splink's input from a frame of records (:func:`~entraide.integrity.exact.records_frame`):
     ``unique_id``, folded names (with the last name's words, for married names), identifiers
-    normalised as :mod:`~entraide.integrity.exact` does, blanks as nulls."""
+    normalised as :mod:`~entraide.integrity.exact` does (NIR and IBAN: their blind indexes, as
+    columns ``nir`` and ``iban``), blanks as nulls."""
     phone_digits = pl.col("phone").str.replace_all(r"\D", "")
     return records.select(
         pl.col("record_id").alias("unique_id"),
         _blank_as_null(_folded("first_name")).alias("first_name"),
         _blank_as_null(_folded("last_name")).alias("last_name"),
         pl.col("birth_date"),
-        _blank_as_null(_compact("nir")).alias("nir"),
-        _blank_as_null(_compact("iban")).alias("iban"),
+        _blank_as_null(pl.col("nir_index")).alias("nir"),
+        _blank_as_null(pl.col("iban_index")).alias("iban"),
         _blank_as_null(pl.col("email").str.strip_chars().str.to_lowercase()).alias("email"),
         _blank_as_null(phone_digits.str.replace(r"^(?:00)?330?(\d{9})$", "0${1}")).alias("phone"),
         _blank_as_null(_folded("address_line")).alias("address_line"),
@@ -235,14 +232,6 @@ def _comparisons(top_u: Mapping[str, float]) -> list[Any]:
         " OR list_has_all(last_name_words_r, last_name_words_l)",
         "Last name contained in the other",
     )
-    # One of the first ten digits (sex, year and month, place of birth) mistyped; the key, which
-    # follows from the first 13, changes with it. Not the birth order number (digits 11-13):
-    # twins' NIRs differ in it alone, often by one digit.
-    nir_digit = cll.CustomLevel(
-        "substr(nir_l, 11, 3) = substr(nir_r, 11, 3)"
-        " AND levenshtein(substr(nir_l, 1, 10), substr(nir_r, 1, 10)) <= 1",
-        "One digit of the NIR different, not in the birth order number",
-    )
     # Each field's null level, then those below its top level (equality of _EQUAL_COLUMNS).
     levels: dict[str, list[Any]] = {
         "name": [
@@ -257,7 +246,9 @@ def _comparisons(top_u: Mapping[str, float]) -> list[Any]:
             cll.ElseLevel(),
         ],
         "birth_date": [cll.NullLevel("birth_date"), cll.ElseLevel()],
-        "nir": [cll.NullLevel("nir"), nir_digit, cll.ElseLevel()],
+        # Blind indexes: equal (the top level) or not; how far apart the NIRs are, an HMAC
+        # does not tell.
+        "nir": [cll.NullLevel("nir"), cll.ElseLevel()],
         "iban": [cll.NullLevel("iban"), cll.ElseLevel()],
         "email": [cll.NullLevel("email"), cll.ElseLevel()],
         "phone": [cll.NullLevel("phone"), cll.ElseLevel()],
@@ -425,13 +416,30 @@ def write_default_model() -> dict[str, Any]:
     from entraide.integrity.synthetic import make_population
 
     population = make_population(DEFAULT_MODEL_RECORDS, seed=DEFAULT_MODEL_SEED)
-    model = train_model(records_frame(population.records))
+    model = train_model(records_frame(population.compared))
     DEFAULT_MODEL_PATH.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     return model
 
 
 # Empty only until write_default_model() first writes it.
 DEFAULT_MODEL: dict[str, Any] = _load_default_model() if DEFAULT_MODEL_PATH.exists() else {}
+
+
+def _comparison_levels(model: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    return [
+        (
+            comparison["output_column_name"],
+            [level["sql_condition"] for level in comparison["comparison_levels"]],
+        )
+        for comparison in model.get("comparisons", [])
+    ]
+
+
+def compares_as_now(model: Mapping[str, Any]) -> bool:
+    """Whether ``model`` has the comparisons of :data:`DEFAULT_MODEL` (fields, levels and their
+    conditions). One trained before they changed (with the NIR's one-digit level, before the
+    blind indexes) would give levels that :func:`level_label` no longer describes."""
+    return _comparison_levels(model) == _comparison_levels(DEFAULT_MODEL)
 
 
 # -- scoring ----------------------------------------------------------------------------------
@@ -609,4 +617,8 @@ def score_pairs(
 
 
 if __name__ == "__main__":
+    import os
+
+    # The blind indexes are keyed by the settings (outside production, from SECRET_KEY).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "entraide.settings")
     write_default_model()

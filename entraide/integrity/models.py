@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from entraide.core.crypto import EncryptedTextField
+
 
 class IntegritySettings(models.Model):
     """How a fund's duplicate and fraud checks decide what to flag (defaults until changed)."""
@@ -198,7 +200,7 @@ class Link(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.TextField(_("note"), blank=True)
+    decision_note = EncryptedTextField(_("note"), blank=True)
 
     class Meta:
         verbose_name = _("link between applications")

@@ -18,9 +18,9 @@ from django.utils.translation import pgettext, pgettext_lazy
 
 from entraide.applications import selectors as application_selectors
 from entraide.applications.models import Application
-from entraide.applications.templatetags.portal import masked
 from entraide.core.dates import format_day
 from entraide.core.keyset import KeysetPage, capped_counts, page_of
+from entraide.core.masking import HIDDEN, mask_identifier
 from entraide.funds.models import Fund
 from entraide.funds.permissions import Capability, funds_with_capability
 from entraide.integrity import linkage
@@ -188,10 +188,18 @@ class Comparison:
     bar: int  # the weight's length in % of the link's largest one
 
 
+def _ends(value: str) -> str:
+    """A contact by its last characters, as typed ("•••• .org", "•••• 6 78")."""
+    if not value:
+        return ""
+    return f"{HIDDEN} {value[-4:]}" if len(value) > 4 else HIDDEN
+
+
 def _shown(application: Application, field: str, *, in_full: bool) -> str:
-    """What a reviewer reads of a field: NIR and IBAN by their last characters only, and of
-    another fund's application (``in_full`` False) the contacts by their ends and the address
-    by its town."""
+    """What a reviewer reads of a field: NIR and IBAN always masked (decrypted here only to be
+    masked: a page never shows them in clear, and the link compared their blind indexes), and
+    of another fund's application (``in_full`` False) the contacts by their ends and the
+    address by its town."""
     town = f"{application.postcode} {application.city}".strip()
     match field:
         case "name":
@@ -199,13 +207,13 @@ def _shown(application: Application, field: str, *, in_full: bool) -> str:
         case "birth_date":
             return format_day(application.birth_date)
         case "nir" | "iban":
-            return masked(getattr(application, field))
+            return mask_identifier(getattr(application, field))
         case "address" if in_full:
             return ", ".join(part for part in (application.address_line, town) if part)
         case "address":
             return town
     value = str(getattr(application, field, "") or "")
-    return value if in_full else masked(value)
+    return value if in_full else _ends(value)
 
 
 def _level_text(field: str, level: int) -> str:

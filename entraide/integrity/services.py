@@ -41,7 +41,7 @@ from entraide.funds.services import save_fund_settings
 from entraide.integrity import exact, linkage
 from entraide.integrity.evaluation import normalise_pair
 from entraide.integrity.models import IntegritySettings, Link, LinkageRun, Person, PersonRecord
-from entraide.integrity.records import ApplicantRecord
+from entraide.integrity.records import IDENTIFIER_FIELDS, ApplicantRecord
 from entraide.integrity.signals import (
     LINK_CODES,
     SAME_PERSON,
@@ -189,7 +189,9 @@ def scope_of(fund: Fund) -> Scope:
 
 def current_model(scope: Scope) -> dict[str, Any]:
     """The model of the last full check of one of the scope's funds (each covers them all),
-    else the platform's default."""
+    else the platform's default; the default too if that model compares otherwise than the
+    code does now (trained before its comparisons changed: the next full check trains
+    again)."""
     run = (
         LinkageRun.objects.filter(
             fund_id__in=scope.fund_ids, status=LinkageRun.Status.DONE, trained=True
@@ -198,7 +200,9 @@ def current_model(scope: Scope) -> dict[str, Any]:
         .only("model")
         .first()
     )
-    return run.model if run is not None else linkage.DEFAULT_MODEL
+    if run is None or not linkage.compares_as_now(run.model):
+        return linkage.DEFAULT_MODEL
+    return run.model
 
 
 # -- links -------------------------------------------------------------------------------------
@@ -297,8 +301,9 @@ def _store_findings(
 
 
 def _without(record: ApplicantRecord, crowded: frozenset[str]) -> ApplicantRecord:
-    """The record with its crowded identifiers blank, as the full check compares it."""
-    blanks: dict[str, Any] = dict.fromkeys(crowded, "")
+    """The record with its crowded identifiers (:data:`signals.REASONS`) blank, as the full
+    check compares it."""
+    blanks: dict[str, Any] = dict.fromkeys((IDENTIFIER_FIELDS[reason] for reason in crowded), "")
     return dataclasses.replace(record, **blanks)
 
 

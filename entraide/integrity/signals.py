@@ -8,7 +8,7 @@ import re
 from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
-from entraide.integrity.records import ApplicantRecord
+from entraide.integrity.records import IDENTIFIER_FIELDS, ApplicantRecord
 
 POSSIBLE_DUPLICATE = "possible_duplicate"
 SAME_PERSON = "same_person"
@@ -27,17 +27,16 @@ REASON_LABELS: dict[str, Promise] = {
     "phone": pgettext_lazy("integrity reason", "same telephone"),
 }
 
-_SPACES = re.compile(r"\s")
 _NOT_DIGITS = re.compile(r"\D")
 _FRENCH_NUMBER = re.compile(r"^(?:00)?330?(\d{9})$")
 
 
 def normalised(reason: str, value: str) -> str:
     """The value as exact links compare it (as :mod:`entraide.integrity.exact` does in
-    columns): NIR and IBAN without spaces in upper case, e-mail trimmed in lower case, a
-    telephone as its national digits."""
+    columns): a NIR or an IBAN is its blind index (of the value without spaces in upper case)
+    and stays as it is, an e-mail trimmed in lower case, a telephone as its national digits."""
     if reason in {"nir", "iban"}:
-        return _SPACES.sub("", value).upper()
+        return value
     if reason == "email":
         return value.strip().lower()
     if reason == "phone":
@@ -49,8 +48,9 @@ def shared_identifiers(left: ApplicantRecord, right: ApplicantRecord) -> list[st
     """The identifiers (:data:`REASONS`) the two records share; blanks share nothing."""
     shared = []
     for reason in REASONS:
-        value = normalised(reason, getattr(left, reason))
-        if value and value == normalised(reason, getattr(right, reason)):
+        field = IDENTIFIER_FIELDS[reason]
+        value = normalised(reason, getattr(left, field))
+        if value and value == normalised(reason, getattr(right, field)):
             shared.append(reason)
     return shared
 

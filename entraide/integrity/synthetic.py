@@ -4,11 +4,13 @@
 third) applications of an earlier person, each made with variations drawn at random and recorded
 (:data:`VARIATIONS`), among people of whom some look alike without being the same person
 (couples on one joint account, namesakes, twins): the truth that a linkage's pairs are measured
-against (:mod:`entraide.integrity.evaluation`). Names come from Faker's fr_FR lists, read once
-rather than through a Faker object per record; NIR keys come from python-stdnum (through
-entraide.demo.synthetic) and French IBANs' keys are computed as schwifty does, so every
-identifier is valid. Nothing is a real person's, and the same seed gives the same population.
-"""
+against (:mod:`entraide.integrity.evaluation`). The records say what applicants type, NIR and
+IBAN in clear (to be stored as applications); :attr:`Population.compared` gives them as
+duplicate detection reads them, NIR and IBAN by their blind indexes. Names come from Faker's
+fr_FR lists, read once rather than through a Faker object per record; NIR keys come from
+python-stdnum (through entraide.demo.synthetic) and French IBANs' keys are computed as schwifty
+does, so every identifier is valid. Nothing is a real person's, and the same seed gives the same
+population."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from faker.providers.address.fr_FR import Provider as AddressProvider
 from faker.providers.person.fr_FR import Provider as PersonProvider
@@ -29,6 +31,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.fr import nir as stdnum_nir
 
 from entraide.applications.search import fold
+from entraide.core.crypto import blind_index
 from entraide.demo.synthetic import FRENCH_BANKS, make_nir
 from entraide.integrity.evaluation import Pair, pairs_of_clusters
 from entraide.integrity.records import ApplicantRecord
@@ -105,12 +108,48 @@ NEIGHBOUR_KEYS = {
 ACCENTED = {"e": "éèë", "a": "àâ", "i": "îï", "o": "ô", "u": "ûü", "c": "ç"}
 
 
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    """What one synthetic application says, as its applicant typed it: NIR and IBAN in clear."""
+
+    record_id: int
+    nir: str
+    first_name: str
+    last_name: str
+    birth_date: dt.date
+    email: str
+    phone: str
+    address_line: str
+    postcode: str
+    city: str
+    iban: str
+    account_holder: str
+
+    def compared(self) -> ApplicantRecord:
+        """The record as duplicate detection reads it from an application: NIR and IBAN by
+        their blind indexes (as the database keeps them beside the encrypted values)."""
+        return ApplicantRecord(
+            record_id=self.record_id,
+            nir_index=blind_index("nir", self.nir),
+            first_name=self.first_name,
+            last_name=self.last_name,
+            birth_date=self.birth_date,
+            email=self.email,
+            phone=self.phone,
+            address_line=self.address_line,
+            postcode=self.postcode,
+            city=self.city,
+            iban_index=blind_index("iban", self.iban),
+            account_holder=self.account_holder,
+        )
+
+
 @dataclass(frozen=True)
 class Population:
     """Records with their truth: who each one is, how later applications differ from the first
     one, and which pairs of different people look alike (with the look-alike's first record)."""
 
-    records: list[ApplicantRecord]
+    records: list[Applicant]
     person_of: dict[int, int]
     variations: dict[int, tuple[str, ...]]
     hard_negatives: dict[Pair, str]
@@ -121,6 +160,12 @@ class Population:
         for record_id, person_id in self.person_of.items():
             records_of[person_id].append(record_id)
         return pairs_of_clusters(records_of.values())
+
+    @cached_property
+    def compared(self) -> list[ApplicantRecord]:
+        """The records as duplicate detection compares them (NIR and IBAN by their blind
+        indexes), in the same order; computed once."""
+        return [record.compared() for record in self.records]
 
 
 def make_population(count: int, duplicate_rate: float = 0.03, seed: int = 2020) -> Population:
@@ -136,7 +181,7 @@ def make_population(count: int, duplicate_rate: float = 0.03, seed: int = 2020) 
 class _Person:
     person_id: int
     sex: int
-    first: ApplicantRecord  # their first application, which later ones vary
+    first: Applicant  # their first application, which later ones vary
     applications: int = 1
 
 
@@ -151,7 +196,7 @@ class _Generator:
         self.people: list[_Person] = []
         self.applied_twice: list[_Person] = []
         self.partnered: set[int] = set()
-        self.records: list[ApplicantRecord] = []
+        self.records: list[Applicant] = []
         self.person_of: dict[int, int] = {}
         self.variations: dict[int, tuple[str, ...]] = {}
         self.hard_negatives: dict[Pair, str] = {}
@@ -183,14 +228,14 @@ class _Generator:
 
     # People -----------------------------------------------------------------------------
 
-    def _add_person(self, record: ApplicantRecord) -> _Person:
+    def _add_person(self, record: Applicant) -> _Person:
         sex = 1 if record.nir[0] == "1" else 2
         person = _Person(len(self.people) + 1, sex, record)
         self.people.append(person)
         self._keep(record, person)
         return person
 
-    def _keep(self, record: ApplicantRecord, person: _Person) -> None:
+    def _keep(self, record: Applicant, person: _Person) -> None:
         self.records.append(record)
         self.person_of[record.record_id] = person.person_id
 
@@ -202,12 +247,12 @@ class _Generator:
         first_name: str | None = None,
         last_name: str | None = None,
         birth_date: dt.date | None = None,
-    ) -> ApplicantRecord:
+    ) -> Applicant:
         first_name = first_name or self._first_name(sex)
         last_name = last_name or self._last_name()
         birth_date = birth_date or self._birth_date()
         postcode, city = self.rng.choice(self.towns)
-        return ApplicantRecord(
+        return Applicant(
             record_id=record_id,
             nir=self._unique_nir(lambda: make_nir(self.rng, birth_date, sex)),
             first_name=first_name,
@@ -302,7 +347,7 @@ class _Generator:
         self._keep(record, person)
         self.variations[record_id] = kinds
 
-    def _vary(self, person: _Person, record_id: int) -> tuple[ApplicantRecord, tuple[str, ...]]:
+    def _vary(self, person: _Person, record_id: int) -> tuple[Applicant, tuple[str, ...]]:
         rng = self.rng
         base = person.first
         kinds = self._draw_variations(person)

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from entraide.core.crypto import EncryptedBinaryField, EncryptedTextField
 from entraide.funds.models import Award, Fund
 
 
@@ -187,7 +188,7 @@ class PaymentFile(models.Model):
     )
     file_format = models.CharField(_("file format"), max_length=20, choices=FileFormat.choices)
     name = models.CharField(_("file name"), max_length=100)
-    content = models.BinaryField(_("content"))
+    content = EncryptedBinaryField(_("content"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     generated_at = models.DateTimeField(_("generated at"))
@@ -226,7 +227,7 @@ class Payment(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     creditor_name = models.CharField(_("beneficiary"), max_length=140)
-    iban = models.CharField(_("IBAN"), max_length=34)
+    iban = EncryptedTextField(_("IBAN"), max_length=34)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     remittance = models.CharField(_("payment details"), max_length=140)
     status = models.CharField(
@@ -341,7 +342,7 @@ class BankDetailsChange(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
+    iban = EncryptedTextField(_("IBAN"), max_length=34, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     account_holder = models.CharField(_("account holder"), max_length=140, blank=True)
     holder_matches = models.BooleanField(_("holder's name matches the applicant's"), null=True)
@@ -374,7 +375,7 @@ class BankDetailsChange(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("verified or refused at"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = EncryptedTextField(_("note"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("change of bank details")

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Right
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from entraide.core.errors import DomainError, PermissionDenied
+from entraide.core.files import clean_file_name
 from entraide.core.forms import add_domain_error
 from entraide.core.money import ZERO
 from entraide.funds import selectors as fund_selectors
@@ -123,7 +123,7 @@ def _awaiting_decision(fund: Fund) -> QuerySet[Payment]:
             bank_details_status=Subquery(open_change.values("status")[:1]),
         )
         .select_related("batch")
-        .defer("iban", "bic", "remittance")
+        .defer("bic", "remittance")
         .order_by("failed_at", "pk")
     )
 
@@ -297,10 +297,9 @@ def _render_batch(
     payments = (
         Payment.objects.filter(batch=batch)
         .annotate(
-            iban_last4=Right("iban", 4),
             application_reference=F("award__application__reference"),
         )
-        .defer("iban", "bic", "remittance")
+        .defer("bic", "remittance")
         .order_by("pk")
     )
     page = _page(request, payments)
@@ -479,7 +478,7 @@ def bank_returns(request: HttpRequest, slug: str) -> HttpResponse:
                 outcome = services.import_bank_return(
                     actor=request.user,
                     fund=fund,
-                    file_name=uploaded.name,
+                    file_name=clean_file_name(uploaded.name),
                     content=uploaded.read(),
                     on_failure=form.cleaned_data["on_failure"],
                 )
@@ -539,11 +538,10 @@ def bank_return(request: HttpRequest, slug: str, return_id: int) -> HttpResponse
     payments = (
         Payment.objects.filter(bank_return=imported)
         .annotate(
-            iban_last4=Right("iban", 4),
             batch_reference=F("batch__reference"),
             application_reference=F("award__application__reference"),
         )
-        .defer("iban", "bic", "remittance")
+        .defer("bic", "remittance")
         .order_by("pk")
     )
     page = _page(request, payments)

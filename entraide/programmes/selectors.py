@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
@@ -48,6 +49,13 @@ def roles_of(programme: Programme) -> list[ProgrammeRole]:
         .select_related("user")
         .order_by("role", "user__email")
     )
+
+
+def programme_roles_held(user: Any, roles: Iterable[str] | None = None) -> QuerySet[ProgrammeRole]:
+    """The programme roles a person holds (of ``roles`` if given); ``user`` may be an
+    ``OuterRef``."""
+    held = ProgrammeRole.objects.filter(user=user)
+    return held if roles is None else held.filter(role__in=list(roles))
 
 
 def latest_rates() -> list[ExchangeRate]:

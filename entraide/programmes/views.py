@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from entraide.accounts.selectors import user_by_email
 from entraide.core.dates import format_day
 from entraide.core.errors import DomainError, PermissionDenied
+from entraide.core.files import clean_file_name
 from entraide.core.forms import add_domain_error
 from entraide.core.money import format_money
 from entraide.funds.permissions import is_back_office_user
@@ -270,7 +271,9 @@ def exchange_rates_import(request: HttpRequest) -> HttpResponse:
         uploaded = form.cleaned_data["file"]
         try:
             imported = rates.import_rates(
-                actor=request.user, file_name=uploaded.name, content=uploaded.read()
+                actor=request.user,
+                file_name=clean_file_name(uploaded.name),
+                content=uploaded.read(),
             )
         except PermissionDenied:
             raise

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from entraide.core.crypto import EncryptedTextField
+
 
 class Decision(models.Model):
     """A reviewer's decision on an application, with the amount granted and the reasons."""
@@ -25,7 +27,7 @@ class Decision(models.Model):
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=0)
     currency = models.CharField(_("currency"), max_length=3)
-    reason = models.TextField(_("reason given to the applicant"), blank=True)
+    reason = EncryptedTextField(_("reason given to the applicant"), blank=True)
     # A rejection's grounds: ids of the rule version's criteria the application fails.
     reasons = models.JSONField(_("criteria not met"), default=list, blank=True)
     decided_by = models.ForeignKey(
@@ -113,7 +115,7 @@ class SecondApproval(models.Model):
         _("rules' amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     grounds = models.JSONField(_("why a second approval"), default=list)
-    note = models.TextField(_("note for the second approver"), blank=True)
+    note = EncryptedTextField(_("note for the second approver"), blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
@@ -133,7 +135,7 @@ class SecondApproval(models.Model):
         related_name="+",
     )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    answer = models.TextField(_("answer"), blank=True)
+    answer = EncryptedTextField(_("answer"), blank=True)
 
     class Meta:
         verbose_name = _("second approval")
@@ -234,7 +236,7 @@ class Flag(models.Model):
         "funds.Fund", verbose_name=_("fund"), on_delete=models.CASCADE, related_name="+"
     )
     code = models.SlugField(_("code"), max_length=60)
-    note = models.TextField(_("note"), blank=True)
+    note = EncryptedTextField(_("note"), blank=True)
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("raised by"),
@@ -253,7 +255,7 @@ class Flag(models.Model):
         related_name="+",
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    resolution = models.TextField(_("resolution"), blank=True)
+    resolution = EncryptedTextField(_("resolution"), blank=True)
 
     class Meta:
         verbose_name = _("flag")

@@ -54,7 +54,7 @@ def application_verification(
         comparison = compare(
             rules_selectors.document_of(version),
             rules_services.applicant_record(application),
-            evidence_selectors.person_evidence(application.nir),
+            evidence_selectors.person_evidence(application.nir_index),
             at=at,
             language=language,
         )

@@ -278,10 +278,10 @@ def _render_detail(
                 application, evaluation=evaluation, language=language
             ),
             "verified": evidence_selectors.verification_of(application),
-            "declarations": evidence_selectors.declarations_for(application.nir),
-            "rights": evidence_selectors.rights_for(application.nir),
-            "benefits": evidence_selectors.benefits_for(application.nir),
-            "cancellations": evidence_selectors.cancellations_for(application.nir),
+            "declarations": evidence_selectors.declarations_for(application.nir_index),
+            "rights": evidence_selectors.rights_for(application.nir_index),
+            "benefits": evidence_selectors.benefits_for(application.nir_index),
+            "cancellations": evidence_selectors.cancellations_for(application.nir_index),
             "history": audit_selectors.events_for(application).select_related("actor"),
         },
     )

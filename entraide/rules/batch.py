@@ -11,6 +11,10 @@ The query reads five tables (or views) with the columns of FORMATS.md:
 - ``benefits(nir, scheme, "from", "to")``;
 - ``cancellations(nir, siret, date, cachets, signed_on)``.
 
+``nir`` is the person's key and keeps the files' column name, but it holds the blind index of
+the NIR (:func:`entraide.core.crypto.blind_index`: computed by the loaders from the files'
+clear NIRs, stored so by the evidence app), never a NIR in clear.
+
 Text columns of the evidence are never NULL (empty text instead), dates of declarations,
 benefits (``from``) and cancellations are never NULL, ``gross_pay`` is never NULL and a
 cancellation's ``cachets`` defaults to 1: :mod:`entraide.rules.loaders` guarantees this, and

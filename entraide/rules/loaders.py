@@ -5,9 +5,11 @@ header or as Parquet with the same columns; a missing file is an empty table. A 
 reported with its line number (CSV) or row number (Parquet) and the others load. Applicants come
 from ``applicants.jsonl``: a bad line is reported with its line number and reason and skipped.
 
-The tables hold what :mod:`entraide.rules.batch` expects: text never NULL (empty instead), NIRs
-without spaces and in upper case, required dates present, contracts that end on or after they
-start, 2 decimal places for hours and pay.
+The tables hold what :mod:`entraide.rules.batch` expects: text never NULL (empty instead), each
+NIR replaced by its blind index (:func:`entraide.core.crypto.blind_index`, what the evidence
+tables and the applications hold, so that a dry run joins people as the fund's data does; no
+NIR in clear stays in DuckDB's tables), required dates present, contracts that end on or after
+they start, 2 decimal places for hours and pay.
 """
 
 # ruff: noqa: S608  (SQL built from the fixed column lists below; file paths go through literals)
@@ -26,7 +28,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from duckdb.func import FunctionNullHandling, PythonUDFType
 
+from entraide.core.crypto import blind_index
 from entraide.rules.batch import FACT_SQL_TYPES, canonical_number, fact_column, quote
 from entraide.rules.document import RuleDocument
 from entraide.rules.engine import FactError, facts_from
@@ -120,26 +124,82 @@ TABLES = (
 )
 _names = count(1)
 
+# -- NIRs in clear become their blind index ----------------------------------------------------
 
-def _normalised(table: Table, source: str, keep: tuple[str, ...] = ()) -> str:
-    """The table's columns read from ``source`` (typed columns), with defaults and clean NIRs
-    (and the columns ``keep`` as they are)."""
-    columns = list(keep)
+NIR_INDEX_SQL = "entraide_nir_index"  # the SQL function: a NIR (as written) -> its blind index
+
+
+def _nir_indexes(nirs: pa.Array) -> pa.Array:
+    """:func:`entraide.core.crypto.blind_index` of each NIR of an Arrow vector (NULL stays
+    NULL): the function DuckDB calls once per vector rather than once per value."""
+    return pa.array(
+        [None if nir is None else blind_index("nir", nir) for nir in nirs.to_pylist()],
+        pa.string(),
+    )
+
+
+def register_nir_index(connection: duckdb.DuckDBPyConnection) -> str:
+    """Make ``entraide_nir_index(text)`` callable in ``connection``; returns its name. Hashing
+    is the costly part of reading a file: callers apply it to each distinct NIR, not each row."""
+    (known,) = connection.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [NIR_INDEX_SQL]
+    ).fetchall()[0]
+    if not known:
+        connection.create_function(
+            NIR_INDEX_SQL,
+            _nir_indexes,
+            ["VARCHAR"],
+            "VARCHAR",
+            type=PythonUDFType.ARROW,
+            null_handling=FunctionNullHandling.SPECIAL,
+            side_effects=False,
+        )
+    return NIR_INDEX_SQL
+
+
+def _clear_nir_sql(value: str) -> str:
+    return f"upper(replace(CAST({value} AS VARCHAR), ' ', ''))"
+
+
+def _index_people(connection: duckdb.DuckDBPyConnection, source: str) -> str:
+    """A temporary table mapping each distinct NIR of ``source`` (spaces and case aside) to its
+    blind index (``clear_nir``, ``nir_index``); its name."""
+    name = f"people_{next(_names)}"
+    function = register_nir_index(connection)
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT clear_nir, {function}(clear_nir) AS "
+        f"nir_index FROM (SELECT DISTINCT {_clear_nir_sql('nir')} AS clear_nir FROM {source} "
+        f"WHERE nir IS NOT NULL)"
+    )
+    return name
+
+
+def _normalised(
+    table: Table, source: str, keep: tuple[str, ...] = (), people: str | None = None
+) -> str:
+    """The table's columns read from ``source`` (typed columns), with defaults (and the columns
+    ``keep`` as they are). With ``people`` (:func:`_index_people` of ``source``) each NIR
+    becomes its blind index; without, ``nir`` is taken as it is: an index already."""
+    columns = [f"src.{quote(name)} AS {quote(name)}" for name in keep]
+    joins = ""
     for column in table.columns:
-        value = quote(column.name)
+        value = f"src.{quote(column.name)}"
         if column.name == "nir":
-            value = f"upper(replace({value}, ' ', ''))"
+            if people is not None:
+                value = f"{people}.nir_index"
+                joins = f" LEFT JOIN {people} ON {_clear_nir_sql('src.nir')} = {people}.clear_nir"
         elif column.default is not None:
             value = f"COALESCE({value}, {column.default})"
         columns.append(f"CAST({value} AS {column.sql_type}) AS {quote(column.name)}")
-    return f"SELECT {', '.join(columns)} FROM {source}"
+    return f"SELECT {', '.join(columns)} FROM {source} AS src{joins}"
 
 
 def create_from(
     connection: duckdb.DuckDBPyConnection, table: Table, source: str, name: str | None = None
 ) -> None:
     """The table (named ``name``, else as ``table``) made of the usable rows of ``source`` (its
-    columns, as text or typed), normalised as the files' rows are."""
+    columns, as text or typed; ``nir`` holding blind indexes already, as the evidence tables
+    do), normalised as the files' rows are."""
     connection.execute(
         f"CREATE OR REPLACE TABLE {quote(name or table.name)} AS "
         f"SELECT * FROM ({_normalised(table, source)}) WHERE {_valid(table)}"
@@ -287,17 +347,18 @@ def _finish(
     bad: Callable[[str, str], None],
     rejected: set[int],
 ) -> None:
-    """Keep the valid rows of ``raw``; report the others (rare) with their line numbers."""
+    """Keep the valid rows of ``raw``, their NIRs indexed; report the others (rare) with their
+    line numbers."""
+    people = _index_people(connection, raw)
+    normalised = _normalised(table, raw, people=people)
     connection.execute(
         f"CREATE OR REPLACE TABLE {quote(table.name)} AS "
-        f"SELECT * FROM ({_normalised(table, raw)}) WHERE {_valid(table)}"
+        f"SELECT * FROM ({normalised}) WHERE {_valid(table)}"
     )
-    dropped = scalar(
-        connection, f"SELECT count(*) FROM ({_normalised(table, raw)}) WHERE NOT ({_valid(table)})"
-    )
+    dropped = scalar(connection, f"SELECT count(*) FROM ({normalised}) WHERE NOT ({_valid(table)})")
     if dropped:
         _report_dropped(table, path, bad, rejected)
-    connection.execute(f"DROP TABLE {raw}")
+    connection.execute(f"DROP TABLE {raw}; DROP TABLE {people}")
 
 
 def _report_dropped(
@@ -341,7 +402,9 @@ def _load_parquet(
         f"(SELECT file_row_number, {', '.join(casts)}, {' OR '.join(failed) or 'FALSE'} "
         f"AS cast_failed FROM read_parquet({sql_literal(str(path))}, file_row_number = true))"
     )
-    normalised = _normalised(table, typed, keep=("file_row_number", "cast_failed"))
+    # the NIRs as the file has them (one column read), each distinct one indexed once
+    people = _index_people(connection, f"read_parquet({sql_literal(str(path))})")
+    normalised = _normalised(table, typed, keep=("file_row_number", "cast_failed"), people=people)
     checked = f"(SELECT * FROM ({normalised}) WHERE NOT cast_failed AND {_valid(table)})"
     # One pass; the file is read a second time only if some rows were left out.
     connection.execute(
@@ -359,6 +422,7 @@ def _load_parquet(
             f"WHERE cast_failed OR NOT ({_valid(table)}) ORDER BY file_row_number"
         ).fetchall():
             bad(f"row {number + 1}", "a value of the wrong type, a missing value or end < start")
+    connection.execute(f"DROP TABLE {people}")
 
 
 # -- applicants --------------------------------------------------------------------------------
@@ -368,15 +432,15 @@ def _load_parquet(
 class Applicant:
     line: int
     ref: str
-    nir: str | None
+    nir: str | None  # the blind index of the NIR (the batch's person key), never the NIR
     facts: dict[str, Any]
 
 
-def normalise_nir(value: Any) -> str | None:
+def index_nir(value: Any) -> str | None:
+    """The blind index of a NIR as a file gives it (spaces and case aside); None for none."""
     if value is None:
         return None
-    text = str(value).replace(" ", "").upper()
-    return text or None
+    return blind_index("nir", str(value)) or None
 
 
 FACT_WORDS = {
@@ -414,9 +478,7 @@ def parse_applicant(document: RuleDocument, line: int, text: str) -> Applicant:
             if problem:
                 raise ValueError(f"{name}: {problem}")
             facts[name] = canonical_number(value)
-    return Applicant(
-        line=line, ref=str(ref).strip(), nir=normalise_nir(record.get("nir")), facts=facts
-    )
+    return Applicant(line=line, ref=str(ref).strip(), nir=index_nir(record.get("nir")), facts=facts)
 
 
 def read_applicants(document: RuleDocument, path: Path, report: Report) -> Iterator[Applicant]:
@@ -452,7 +514,8 @@ def create_applicants(
     applicants: Iterable[Applicant],
     chunk: int = 50_000,
 ) -> int:
-    """The ``applicants`` table: ``_line``, ``ref``, ``nir`` and one typed column per fact."""
+    """The ``applicants`` table: ``_line``, ``ref``, ``nir`` (as given: the blind index) and
+    one typed column per fact."""
     facts = [(f.id, fact_column(f.id), ARROW_TYPES[f.type]) for f in document.facts]
     schema = pa.schema(
         [("_line", pa.int64()), ("ref", pa.string()), ("nir", pa.string())]
@@ -498,7 +561,8 @@ def create_applicants(
 
 
 def evidence_by_nir(connection: duckdb.DuckDBPyConnection) -> dict[str, PersonEvidence]:
-    """The evidence of every person in ``applicants``, grouped by NIR, in memory."""
+    """The evidence of every person in ``applicants``, in memory, by the blind index of their
+    NIR (``Applicant.nir``)."""
     people: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     mine = "WHERE nir IN (SELECT nir FROM applicants)"
     queries: dict[str, tuple[str, Callable[..., Any]]] = {

@@ -404,7 +404,7 @@ def evaluate_application(
         if version.status != RuleSetVersion.Status.PUBLISHED:
             raise InvalidTransition(_("Only a published version can be used to evaluate."))
         document = selectors.document_of(version)
-        evidence = evidence_selectors.person_evidence(application.nir)
+        evidence = evidence_selectors.person_evidence(application.nir_index)
         facts = _facts(document, application)
         digest = inputs_digest(version, at, facts, evidence)
         current = selectors.current_evaluation(application.pk)
@@ -543,7 +543,7 @@ def _evaluate_all(
                     application,
                     version,
                     document,
-                    evidence.get(application.nir, PersonEvidence()),
+                    evidence.get(application.nir_index, PersonEvidence()),
                     evaluation_date(application, fund),
                 )
             )
@@ -576,7 +576,7 @@ def _fingerprint(outcomes: list[Outcome], unreadable: list[Unreadable]) -> str:
 def _preview(fund: Fund, version: RuleSetVersion) -> Preview:
     pending = pending_applications(fund)
     applications = list(pending)
-    evidence = evidence_selectors.evidence_by_nir(pending.values("nir"))
+    evidence = evidence_selectors.evidence_by_nir(pending.values("nir_index"))
     current = selectors.current_evaluations(pending.values("pk"))
     outcomes, unreadable = _evaluate_all(fund, version, applications, evidence)
     changes = [_change(outcome, current.get(outcome.application.pk)) for outcome in outcomes]
@@ -707,7 +707,7 @@ def reevaluate_chunk(
     applications = list(
         pending_applications(fund).filter(pk__in=application_ids).select_for_update()
     )
-    evidence = evidence_selectors.evidence_by_nir([a.nir for a in applications])
+    evidence = evidence_selectors.evidence_by_nir([a.nir_index for a in applications])
     current = selectors.current_evaluations([a.pk for a in applications])
     outcomes, unreadable = _evaluate_all(fund, version, applications, evidence)
     stored = _store(_changed(outcomes, current), actor=actor)

@@ -8,17 +8,15 @@ from django import template
 
 from entraide.applications import documents as document_store
 from entraide.applications.models import ApplicationDocument
+from entraide.core.masking import mask_identifier
 
 register = template.Library()
 
 
 @register.filter
 def masked(value: Any) -> str:
-    """A personal identifier (NIR, IBAN) shown by its last 4 characters only."""
-    text = str(value or "")
-    if not text:
-        return ""
-    return f"•••• {text[-4:]}" if len(text) > 4 else "••••"
+    """A personal identifier (NIR, IBAN) shown masked (entraide.core.masking)."""
+    return mask_identifier(value)
 
 
 @register.filter

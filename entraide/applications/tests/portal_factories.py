@@ -4,10 +4,12 @@ application filled in step by step."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from typing import Any
 
 import factory
+from PIL import Image
 
 from entraide.demo.synthetic import make_iban, make_nir
 from entraide.funds.models import FundDocumentRequirement
@@ -16,8 +18,17 @@ from entraide.funds.tests.factories import FundFactory
 BIRTH_DATE = dt.date(1988, 11, 23)
 NIR = make_nir(random.Random(42), BIRTH_DATE, 2)
 IBAN = make_iban(random.Random(42))
+
+
+def _png() -> bytes:
+    # A real image: uploaded images are decoded and encoded again (the same bytes, for this one).
+    output = io.BytesIO()
+    Image.new("RGB", (2, 2), (200, 30, 30)).save(output, "PNG")
+    return output.getvalue()
+
+
 # File contents recognised by their signature, whatever their name says.
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = _png()
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 

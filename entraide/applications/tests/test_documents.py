@@ -90,7 +90,7 @@ def test_a_file_is_recognised_by_its_content_not_its_name(
     document = ApplicationDocument.objects.get()
     assert document.content_type == "image/png"
     assert document.stored_name.endswith(".png")
-    assert document.original_name == "scan.pdf"
+    assert document.original_name == "scan.png"  # named as what it is
     assert document.requirement == "payslip"
     assert document.draft == ApplicationDraft.objects.get()
     assert "documents" in document.draft.completed_steps
@@ -144,7 +144,7 @@ def test_a_file_is_stored_outside_the_web_root_under_a_random_name(
 
     document = ApplicationDocument.objects.get()
     path = document_store.path_of(document.stored_name)
-    assert path.read_bytes() == PDF
+    assert document_store.read(document.stored_name) == PDF  # encrypted on disk
     assert path.is_relative_to(Path(settings.DOCUMENTS_DIR))
     for web_root in (settings.STATIC_ROOT, settings.MEDIA_ROOT):
         assert not path.resolve().is_relative_to(Path(web_root).resolve())
@@ -200,7 +200,7 @@ def test_the_owner_downloads_a_document_as_an_attachment_of_its_sniffed_type(
     assert b"".join(response.streaming_content) == PNG
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"].startswith("attachment;")
-    assert 'filename="scan.pdf"' in response["Content-Disposition"]
+    assert 'filename="scan.png"' in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cache-Control"] == "private, no-store"
 

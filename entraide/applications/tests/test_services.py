@@ -31,6 +31,7 @@ from entraide.applications.services import (
 from entraide.applications.signals import application_status_changed
 from entraide.applications.submission import SubmissionInvalid
 from entraide.applications.tests.factories import ApplicationFactory, submission_data
+from entraide.applications.tests.portal_factories import PNG
 from entraide.audit.models import AuditEvent
 from entraide.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from entraide.funds.models import FundRole
@@ -41,7 +42,6 @@ from entraide.rules.tests.factories import RuleSetVersionFactory, rules_with
 
 pytestmark = pytest.mark.django_db
 BIRTH = dt.date(1985, 3, 2)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def submit(actor: Any = None, fund: Any = None, key: str | None = None, **kwargs: Any) -> Any:

@@ -134,7 +134,8 @@ def test_recording_outside_a_transaction_is_refused(transactional_db: None) -> N
 
 def test_identifiers_are_masked_in_event_bodies() -> None:
     assert audit.mask("nir", "185037512345672") == "•••• 5672"
-    assert audit.mask("iban", "FR7630006000011234567890189") == "•••• 0189"
+    assert audit.mask("iban", "FR7630006000011234567890189") == "FR76 •••• 0189"
+    assert audit.mask("password", "hunter2hunter2") == "••••"
     assert audit.mask("name", "Camille") == "Camille"
 
 
@@ -148,3 +149,23 @@ def test_verify_command_reports_ok_and_fails_on_tampering(
         raw("UPDATE audit_auditevent SET actor_label = %s WHERE id = %s", ["someone", events[0].pk])
     with pytest.raises(CommandError, match="BROKEN"):
         call_command("audit", "verify")
+
+
+def test_what_names_or_describes_a_person_is_kept_as_a_keyed_digest_only() -> None:
+    changes = {
+        "first_name": {"before": None, "after": "Camille"},
+        "note": "Lives with her sister since March",
+        "status": {"before": "received", "after": "approved"},
+        "amount": 900,
+    }
+
+    kept = audit._pseudonymised(changes)
+
+    assert kept["first_name"] == {"before": None, "after": audit.pseudonym("Camille")}
+    assert kept["note"] == audit.pseudonym("Lives with her sister since March")
+    assert kept["status"] == changes["status"]
+    assert kept["amount"] == 900
+    assert audit.pseudonym("Camille").startswith("hmac:")
+    assert audit.pseudonym("Camille") != audit.pseudonym("Camilla")
+    assert "Camille" not in str(kept)
+    assert "sister" not in str(kept)

@@ -27,6 +27,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from entraide.accounts.services import create_account
+from entraide.accounts.tests.factories import ready_for_second_step, second_step_code
 from entraide.applications.models import Application
 from entraide.core.money import format_money
 from entraide.demo.synthetic import make_iban, make_nir
@@ -116,11 +117,20 @@ class Visit:
 
     def log_in(self, email: str) -> None:
         assert self.heading() == self.t("Sign In")  # allauth's catalog: "Connexion" in French
+        asks_code = ready_for_second_step(email)
         self.page.fill("input[name=login]", email)
         self.page.fill("input[name=password]", PASSWORD)
         self.submit()
+        if asks_code:
+            self.second_step(email)
         self.check(r"/$")  # LOGIN_REDIRECT_URL: the home page
         self.page.get_by_role("button", name=self.t("Log out")).wait_for()
+
+    def second_step(self, email: str) -> None:
+        """The code of the person's authenticator app: whoever may approve or pay has one."""
+        self.page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/$"))
+        self.page.fill("input[name=code]", second_step_code(email))
+        self.page.get_by_role("button", name=self.t("Sign In"), exact=True).click()
 
     def save_and_continue(self, path_pattern: str) -> None:
         """The main button of an application step, which leads to the next step."""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from entraide.accounts.services import create_account
+from entraide.accounts.tests.factories import ready_for_second_step
 from entraide.applications.models import Application
 from entraide.applications.tests.portal_factories import PDF, FundDocumentRequirementFactory
 from entraide.core.tests.test_browser_end_to_end import (
@@ -35,9 +36,12 @@ PHONE = {"width": 375, "height": 740}
 
 
 def log_in(visit: Visit, email: str, then: str) -> None:
+    asks_code = ready_for_second_step(email)
     visit.page.fill("input[name=login]", email)
     visit.page.fill("input[name=password]", PASSWORD)
     visit.submit()
+    if asks_code:
+        visit.second_step(email)
     visit.check(then)
 
 

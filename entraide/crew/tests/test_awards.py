@@ -341,7 +341,7 @@ def test_an_earlier_grant_is_found_through_an_index_not_among_all_the_funds_appl
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {lookup}")
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
-    assert "(fund_id=? AND nir=?)" in plan, plan
+    assert "(fund_id=? AND nir_index=?)" in plan, plan
 
 
 def test_applicants_of_a_fund_taking_applications_get_no_crew_email_when_paid(

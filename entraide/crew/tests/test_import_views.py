@@ -299,8 +299,8 @@ def test_the_production_page_shows_the_crew_with_their_accounts_masked(
 
     text = page_text(response)
     html = response.content.decode()
-    assert "Ménard Élodie Cheffe électricienne €1,450.00 a week •••• 1086" in text
-    assert "Benali Karim Machiniste €265.50 a day •••• 0341" in text
+    assert "Ménard Élodie Cheffe électricienne €1,450.00 a week FR76 •••• 1086" in text
+    assert "Benali Karim Machiniste €265.50 a day FR76 •••• 0341" in text
     for hidden in ("FR7610278060416419126461086", "284028063517935", "1984", "elodie.menard"):
         assert hidden not in html
 

@@ -10,6 +10,8 @@ from schwifty import IBAN
 from stdnum.fr import nir as stdnum_nir
 from stdnum.fr import siret as stdnum_siret
 
+from entraide.accounts.mfa import totp_secret
+from entraide.accounts.selectors import user_by_email
 from entraide.applications.identity import (
     IDENTIFIERS,
     check_birth_date_matches,
@@ -25,6 +27,7 @@ from entraide.demo.seed import (
     CREW_FUND_SLUG,
     CREW_RELIEF_SHARE,
     DEMO_FUND_SLUG,
+    STAFF,
     UK_FUND_SLUG,
     seed_demo,
 )
@@ -100,6 +103,9 @@ def test_seeding_builds_the_demo_fund_once(django_capture_on_commit_callbacks: A
     assert ProgrammeRole.objects.get(role="donor").user.email == "donor@demo.entraide.invalid"
     assert is_published(fund)
     assert verify_chain().ok
+    # Whoever approves or pays has the demo's authenticator app; the auditor needs none.
+    enrolled = {email for email, _role in first.logins if totp_secret(user_by_email(email))}
+    assert enrolled == {email for email, _, _, role in STAFF if role != FundRole.Role.AUDITOR}
 
     events = AuditEvent.objects.count()
     applications = Application.objects.count()

@@ -9,6 +9,7 @@ import factory
 from django.utils import timezone
 
 from entraide.applications.tests.factories import ApplicationFactory
+from entraide.core.crypto import blind_index
 from entraide.evidence import partitions
 from entraide.evidence.models import (
     ApplicationVerification,
@@ -42,10 +43,16 @@ class EvidenceBatchFactory(factory.django.DjangoModelFactory[EvidenceBatch]):
 
 
 class _RecordFactory(factory.django.DjangoModelFactory[Any]):
-    """Records go into their batch's partition on PostgreSQL: it must exist first."""
+    """Records go into their batch's partition on PostgreSQL: it must exist first. A record is
+    made for a NIR (``nir=``, e.g. ``application.nir``) and keeps its blind index only."""
 
     class Meta:
         abstract = True
+
+    class Params:
+        nir = "185037512345678"
+
+    nir_index = factory.LazyAttribute(lambda o: blind_index("nir", o.nir))
 
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
@@ -58,7 +65,6 @@ class EmployerDeclarationFactory(_RecordFactory):
         model = EmployerDeclaration
 
     batch = factory.SubFactory(EvidenceBatchFactory, kind=EvidenceBatch.Kind.DECLARATIONS)
-    nir = "185037512345678"
     siret = factory.LazyFunction(_siret)
     naf = "59.11A"
     idcc = "2642"
@@ -75,7 +81,6 @@ class RightsRecordFactory(_RecordFactory):
         model = RightsRecord
 
     batch = factory.SubFactory(EvidenceBatchFactory, kind=EvidenceBatch.Kind.RIGHTS)
-    nir = "185037512345678"
     annex = "8"
     opened_on = dt.date(2019, 2, 1)
     ends_on = dt.date(2020, 1, 31)
@@ -88,7 +93,6 @@ class BenefitRecordFactory(_RecordFactory):
         model = BenefitRecord
 
     batch = factory.SubFactory(EvidenceBatchFactory, kind=EvidenceBatch.Kind.BENEFITS)
-    nir = "185037512345678"
     scheme = "annex8"
     start = dt.date(2020, 3, 1)
     end = None
@@ -99,7 +103,6 @@ class CancellationRecordFactory(_RecordFactory):
         model = CancellationRecord
 
     batch = factory.SubFactory(EvidenceBatchFactory, kind=EvidenceBatch.Kind.CANCELLATIONS)
-    nir = "185037512345678"
     siret = factory.LazyFunction(_siret)
     date = dt.date(2020, 4, 10)
     cachets = 1

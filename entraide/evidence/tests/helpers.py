@@ -22,8 +22,9 @@ def declarations_csv(*, bad_lines: int = 1, month: str = "01") -> bytes:
 
 
 def fund_operator() -> User:
-    """Someone of the "Fund operators" group: may view, import and roll back evidence."""
-    user = UserFactory.create()
+    """Someone of the "Fund operators" group: may view, import and roll back evidence (with
+    the authenticator app the back office requires of them)."""
+    user = UserFactory.create(mfa=True)
     user.groups.add(fund_operators_group())
     return user
 

@@ -8,6 +8,8 @@ import random
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from django.utils import timezone
 
@@ -18,7 +20,7 @@ from entraide.core.errors import PermissionDenied
 from entraide.demo.synthetic import make_siret
 from entraide.evidence import columnar, fund_verification, partitions
 from entraide.evidence.imports import import_evidence_file, rollback_batch
-from entraide.evidence.models import ApplicationVerification, VerificationRun
+from entraide.evidence.models import ApplicationVerification, EvidenceBatch, VerificationRun
 from entraide.evidence.selectors import person_evidence
 from entraide.evidence.tests.factories import BenefitRecordFactory, EmployerDeclarationFactory
 from entraide.evidence.verification import mismatched_aggregates
@@ -63,7 +65,9 @@ def per_application(application: Application) -> tuple[bool, Decimal, list[str]]
     assert version is not None
     document = rules_selectors.document_of(version)
     facts = facts_from(document, applicant_record(application))
-    evaluation = evaluate(document, facts=facts, evidence=person_evidence(application.nir), at=at)
+    evaluation = evaluate(
+        document, facts=facts, evidence=person_evidence(application.nir_index), at=at
+    )
     flags = mismatched_aggregates(document, application.declared, evaluation.values)
     return evaluation.eligible, evaluation.amount, flags
 
@@ -195,6 +199,10 @@ def test_imported_records_are_read_from_their_columnar_copy_and_agree(tmp_path) 
     EmployerDeclarationFactory.create(nir=loaded.nir, start=dt.date(2019, 11, 4))
     copy = columnar.path_of("declarations", batch.pk)
     assert copy.is_file() == partitions.partitioned()  # PostgreSQL imports keep a copy
+    if copy.is_file():  # which holds the blind index of the NIR, never the NIR
+        table = pq.read_table(copy)
+        assert "nir" not in table.column_names
+        assert set(table.column("nir_index").to_pylist()) == {imported.nir_index}
 
     run_verification(fund)
 
@@ -209,6 +217,36 @@ def test_imported_records_are_read_from_their_columnar_copy_and_agree(tmp_path) 
     assert not copy.exists()
     run_verification(fund)
     assert not ApplicationVerification.objects.get(application=imported).eligible
+
+
+def test_a_columnar_copy_with_nirs_in_clear_is_removed_and_the_database_read(
+    tmp_path, settings
+) -> None:
+    settings.EVIDENCE_COLUMNS_DIR = tmp_path / "columns"
+    fund = FundFactory.create()
+    RuleSetVersionFactory.create(rule_set__fund=fund)
+    application = ApplicationFactory.create(
+        fund=fund, submitted_at=SUBMITTED, declared={"days": 20}
+    )
+    record = EmployerDeclarationFactory.create(
+        nir=application.nir, start=dt.date(2019, 10, 1), end=dt.date(2019, 10, 20)
+    )
+    batch = record.batch
+    batch.status = EvidenceBatch.Status.DONE
+    batch.save()
+    # a copy written before NIRs were indexed: the same batch, NIRs in clear, no records
+    legacy = columnar.path_of("declarations", batch.pk)
+    legacy.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"nir": [application.nir], "siret": [record.siret]}), legacy)
+
+    assert columnar.available("declarations", [batch.pk]) == {}
+    assert not legacy.exists()
+    run_verification(fund)
+    verification = ApplicationVerification.objects.get(application=application)
+    assert (verification.eligible, verification.amount, verification.mismatched) == (
+        per_application(application)
+    )
+    assert verification.eligible  # the records were read from the database
 
 
 def imports_header() -> str:

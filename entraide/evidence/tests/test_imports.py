@@ -23,6 +23,7 @@ from stdnum.fr import siret as stdnum_siret
 
 from entraide.accounts.tests.factories import UserFactory
 from entraide.audit.models import AuditEvent
+from entraide.core.crypto import blind_index
 from entraide.core.errors import PermissionDenied
 from entraide.demo.synthetic import make_nir, make_siret
 from entraide.evidence import imports
@@ -33,7 +34,9 @@ from entraide.evidence.models import (
     EvidenceBatch,
     RightsRecord,
 )
+from entraide.evidence.services import load_evidence_batch
 from entraide.evidence.tests.factories import EmployerDeclarationFactory
+from entraide.rules import loaders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,6 +44,7 @@ RNG = random.Random(6)
 NIR = make_nir(RNG, dt.date(1985, 3, 2), 1)
 OTHER_NIR = make_nir(RNG, dt.date(1990, 7, 14), 2)
 SIRET = make_siret(RNG)
+INDEX, OTHER_INDEX = blind_index("nir", NIR), blind_index("nir", OTHER_NIR)
 HEADER = "nir,siret,naf,idcc,contract_type,start,end,hours,cachets,gross_pay"
 
 
@@ -149,12 +153,12 @@ def test_every_defect_is_reported_with_its_line_and_the_good_rows_import(tmp_pat
     assert (batch.period_start, batch.period_end) == (dt.date(2024, 1, 2), dt.date(2024, 2, 1))
     assert batch.source == "operator upload"
     assert batch.file_name == "declarations.csv"
-    stored = EmployerDeclaration.objects.filter(batch=batch).order_by("start", "nir")
-    assert [(d.nir, d.start, d.hours, d.cachets, d.gross_pay) for d in stored] == sorted(
+    stored = EmployerDeclaration.objects.filter(batch=batch).order_by("start", "nir_index")
+    assert [(d.nir_index, d.start, d.hours, d.cachets, d.gross_pay) for d in stored] == sorted(
         [
-            (NIR, dt.date(2024, 1, 2), Decimal("40.00"), None, Decimal("1000.50")),
-            (OTHER_NIR, dt.date(2024, 1, 2), None, 3, Decimal("1000.50")),
-            (NIR, dt.date(2024, 2, 1), Decimal("40.00"), None, Decimal("1000.50")),
+            (INDEX, dt.date(2024, 1, 2), Decimal("40.00"), None, Decimal("1000.50")),
+            (OTHER_INDEX, dt.date(2024, 1, 2), None, 3, Decimal("1000.50")),
+            (INDEX, dt.date(2024, 2, 1), Decimal("40.00"), None, Decimal("1000.50")),
         ],
         key=lambda r: (r[1], r[0]),
     )
@@ -193,8 +197,8 @@ def test_parquet_rows_are_validated_and_numbered_as_csv_lines(tmp_path):
     pq.write_table(table, path)
     batch = run_import("benefits", path)
     assert report_rows(batch) == [(3, "scheme", "invalid_choice"), (4, "nir", "invalid_nir")]
-    assert list(BenefitRecord.objects.values_list("nir", "scheme", "start", "end")) == [
-        (NIR, "annex8", dt.date(2024, 1, 1), None)
+    assert list(BenefitRecord.objects.values_list("nir_index", "scheme", "start", "end")) == [
+        (INDEX, "annex8", dt.date(2024, 1, 1), None)
     ]
     assert batch.error_report.endswith(f"batch-{batch.pk}-errors.csv")
 
@@ -352,6 +356,49 @@ def test_import_and_rollback_commands(tmp_path):
         call_command(
             "evidence", "import", "rights", str(path), stdout=io.StringIO(), stderr=io.StringIO()
         )
+
+
+# -- NIRs: checked in clear, stored as their blind index -----------------------------------------
+
+
+def test_no_nir_in_clear_is_stored_or_reported_only_its_blind_index(tmp_path):
+    bad_key = NIR[:-2] + f"{int(NIR[-2:]) % 97 + 1:02d}"
+    lines = [HEADER, declaration(), declaration(nir=bad_key), declaration(nir=OTHER_NIR.lower())]
+    batch = run_import("declarations", write(tmp_path / "d.csv", "\n".join(lines) + "\n"))
+
+    assert report_rows(batch) == [(3, "nir", "nir_key")]
+    report = Path(batch.error_report).read_text(encoding="utf-8")
+    assert bad_key not in report
+    assert bad_key[-4:] not in report
+    assert sorted(EmployerDeclaration.objects.values_list("nir_index", flat=True)) == sorted(
+        [INDEX, OTHER_INDEX]
+    )
+    assert not EmployerDeclaration.objects.filter(nir_index__in=[NIR, OTHER_NIR]).exists()
+
+
+def test_rows_loaded_with_a_nir_in_clear_keep_its_blind_index_only():
+    batch = load_evidence_batch(
+        actor=None,
+        kind="benefits",
+        source="test",
+        rows=[{"nir": f" {NIR.lower()} ", "scheme": "general", "from": dt.date(2024, 1, 1)}],
+    )
+    assert list(BenefitRecord.objects.filter(batch=batch).values_list("nir_index", "start")) == [
+        (INDEX, dt.date(2024, 1, 1))
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=30))
+def test_the_sql_blind_index_is_cryptos(values):
+    duck = duckdb.connect()
+    loaders.register_nir_index(duck)
+    loaders.register_nir_index(duck)  # registering again changes nothing
+    duck.register("given", pa.table({"v": pa.array(values, pa.string())}))
+    rows = duck.execute(f"SELECT {loaders.NIR_INDEX_SQL}(v) FROM given").fetchall()  # noqa: S608
+    assert [row[0] for row in rows] == [
+        None if v is None else blind_index("nir", v) for v in values
+    ]
 
 
 # -- the SQL checks are stdnum's ---------------------------------------------------------------

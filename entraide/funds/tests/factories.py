@@ -7,7 +7,8 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from entraide.accounts.tests.factories import UserFactory
+from entraide.accounts.selectors import mfa_fund_roles
+from entraide.accounts.tests.factories import UserFactory, with_authenticator_app
 from entraide.funds.ledger import open_ledger
 from entraide.funds.models import Fund, FundDocumentRequirement, FundQuestion, FundRole
 
@@ -34,12 +35,21 @@ class FundFactory(factory.django.DjangoModelFactory[Fund]):
 
 
 class FundRoleFactory(factory.django.DjangoModelFactory[FundRole]):
+    """A role on a fund. Whoever it lets approve or pay gets an authenticator app, as the back
+    office requires (``mfa=False``: not yet)."""
+
     class Meta:
         model = FundRole
+        skip_postgeneration_save = True
 
     fund = factory.SubFactory(FundFactory)
     user = factory.SubFactory(UserFactory)
     role = FundRole.Role.REVIEWER
+
+    @factory.post_generation
+    def mfa(obj: FundRole, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        if create and extracted is not False and obj.role in mfa_fund_roles():
+            with_authenticator_app(obj.user)
 
 
 class FundDocumentRequirementFactory(factory.django.DjangoModelFactory[FundDocumentRequirement]):

@@ -22,6 +22,7 @@ from entraide.accounts.tests.factories import UserFactory
 from entraide.applications import documents as document_store
 from entraide.applications.models import Application, ApplicationDocument
 from entraide.applications.tests.factories import ApplicationFactory
+from entraide.core.crypto import encrypt_bytes
 from entraide.core.tests.site_urls import site_patterns
 from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
 from entraide.crew import relief
@@ -49,8 +50,10 @@ from entraide.payments.tests.factories import (
     BankReturnFactory,
     PaymentSettingsFactory,
 )
+from entraide.privacy.models import ErasureRequest
+from entraide.privacy.tests.factories import ErasureRequestFactory
 from entraide.programmes.models import Programme, ProgrammeRole
-from entraide.programmes.tests.factories import ProgrammeFactory
+from entraide.programmes.tests.factories import ProgrammeFactory, ProgrammeRoleFactory
 from entraide.reporting.tasks import export_applications
 from entraide.review.models import BulkApproval, Flag, SecondApproval
 from entraide.review.tests.factories import FlagFactory
@@ -84,6 +87,8 @@ ACTORS = (  # the columns of the table below
     "auditor",  # aud
     "reviewer_of_other_fund",  # rvB
     "fund_operator",  # opr: in the "Fund operators" group, no role on this fund
+    "donor",  # don: the donor of the fund's programme, no role on the fund
+    "programme_manager",  # mgr: a manager of the fund's programme, no role on the fund
 )
 STAFF_ROLES = ("operator_admin", "reviewer", "approver", "finance", "auditor")
 
@@ -97,394 +102,425 @@ NA = 405  # method not allowed
 
 # fmt: off
 MATRIX: list[tuple[str, str, tuple[int | str, ...]]] = [
-    #                                ano  app  own  oth  adm  rev  apr  fin  aud  rvB  opr
-    ("get",    "home",               (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
-    ("get",    "fund_page",          (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
+    #                                 ano app own oth adm rev apr fin aud rvB opr don mgr
+    ("get",    "home",               (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("get",    "fund_page",          (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
     # The self-check needs no account; an empty post shows the form again with its errors.
-    ("get",    "fund_self_check",    (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
-    ("post",   "fund_self_check",    (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
-    ("delete", "fund_self_check",    (NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "fund_self_check",    (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("post",   "fund_self_check",    (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("delete", "fund_self_check",    (NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Applying: to the first step left to do, or the page of the application already made.
-    ("get",    "apply",              (IN,  GO,  OK,  OK,  GO,  GO,  GO,  GO,  GO,  GO,  GO)),
-    ("delete", "apply",              (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "apply",              (IN, GO, OK, OK, GO, GO, GO, GO, GO, GO, GO, GO, GO)),
+    ("delete", "apply",              (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # A step without a draft yet: sent to start one.
-    ("get",    "apply_step",         (IN,  GO,  OK,  OK,  GO,  GO,  GO,  GO,  GO,  GO,  GO)),
-    ("post",   "apply_step",         (IN,  GO,  OK,  OK,  GO,  GO,  GO,  GO,  GO,  GO,  GO)),
-    ("delete", "apply_step",         (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "apply_step",         (IN, GO, OK, OK, GO, GO, GO, GO, GO, GO, GO, GO, GO)),
+    ("post",   "apply_step",         (IN, GO, OK, OK, GO, GO, GO, GO, GO, GO, GO, GO, GO)),
+    ("delete", "apply_step",         (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # A document: its owner and the fund's staff.
-    ("get",    "document_download",  (IN,  NF,  OK,  NF,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
-    ("post",   "document_download",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "my_applications",    (IN,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
-    ("get",    "application_status", (IN,  NF,  OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("get",    "staff_home",         (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
-    ("get",    "fund_create",        (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
-    ("delete", "fund_create",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "document_download",  (IN, NF, OK, NF, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
+    ("post",   "document_download",  (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "my_applications",    (IN, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("get",    "application_status", (IN, NF, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("get",    "staff_home",         (IN, NO, NO, NO, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("get",    "fund_create",        (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
+    ("delete", "fund_create",        (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # The public page's texts: the fund's operator admin only (an empty post: shown again).
     ("get",    "fund_public_page_edit",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "fund_public_page_edit",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("delete", "fund_public_page_edit",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "fund_dashboard",     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
-    ("get",    "application_list",   (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "fund_dashboard",     (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
+    ("get",    "application_list",   (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
     # Assigning the ticked applications: the operator admin to anyone, those who decide to
     # themselves (nothing ticked: sent back to the list with a message).
     ("post",   "application_bulk_assign",
-                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+                                     (IN, NO, NO, NO, GO, GO, GO, NO, NO, NF, NF, NF, NF)),
     ("get",    "application_bulk_assign",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Sharing a whole list among the reviewers: the operator admin (unconfirmed: the summary).
     ("get",    "application_queue_round_robin",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "application_queue_round_robin",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("delete", "application_queue_round_robin",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "staff_application",  (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "staff_application",  (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
     # An empty decision form: shown again with its errors to those who may decide (rev, apr).
-    ("post",   "staff_application",  (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
-    ("delete", "staff_application",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "staff_application",  (IN, NO, NO, NO, NO, OK, OK, NO, NO, NF, NF, NF, NF)),
+    ("delete", "staff_application",  (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Four eyes: those who decide answer a proposed approval (without a choice: sent back to
     # the application with a message); the service then checks who may confirm.
     ("post",   "second_approval_answer",
-                                     (IN,  NO,  NO,  NO,  NF,  GO,  GO,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, GO, GO, NF, NF, NF, NF, NF, NF)),
     ("get",    "second_approval_answer",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # The budget: every role of the fund reads it; the operator admin credits it (an empty
     # form: shown again) and funds the waiting list.
-    ("get",    "fund_budget",        (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
-    ("post",   "fund_budget",        (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("delete", "fund_budget",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("post",   "fund_waitlist",      (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("post",   "budget_rules",       (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("get",    "budget_rules",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "fund_budget",        (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
+    ("post",   "fund_budget",        (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "fund_budget",        (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("post",   "fund_waitlist",      (IN, NO, NO, NO, GO, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("post",   "budget_rules",       (IN, NO, NO, NO, GO, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("get",    "budget_rules",       (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Approving the eligible queue at once: the approvers (an empty post: the summary again).
-    ("get",    "bulk_approval",      (IN,  NO,  NO,  NO,  NF,  NF,  OK,  NF,  NF,  NF,  NF)),
-    ("post",   "bulk_approval",      (IN,  NO,  NO,  NO,  NF,  NF,  OK,  NF,  NF,  NF,  NF)),
-    ("delete", "bulk_approval",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "bulk_approval",      (IN, NO, NO, NO, NF, NF, OK, NF, NF, NF, NF, NF, NF)),
+    ("post",   "bulk_approval",      (IN, NO, NO, NO, NF, NF, OK, NF, NF, NF, NF, NF, NF)),
+    ("delete", "bulk_approval",      (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "bulk_approval_status",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  OK,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, OK, NF, NF, NF, NF, NF, NF)),
     ("post",   "bulk_approval_status",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "fund_waitlist",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "fund_waitlist",      (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Payments: finance, the operator admin and the auditor read them; finance acts (an empty
     # form: the page again with its errors; the world's batch is ready, so releasing it again is
     # refused, back on its page with the reason, and marking it sent goes through); the
     # operator admin sets up the fund's bank account (an empty post: the form again).
-    ("get",    "payments_overview",  (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
-    ("post",   "payments_overview",  (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
-    ("delete", "payments_overview",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "payment_settings",   (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("post",   "payment_settings",   (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("delete", "payment_settings",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "payment_batch",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
-    ("post",   "payment_batch",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "payments_overview",  (IN, NO, NO, NO, OK, NF, NF, OK, OK, NF, NF, NF, NF)),
+    ("post",   "payments_overview",  (IN, NO, NO, NO, NF, NF, NF, OK, NF, NF, NF, NF, NF)),
+    ("delete", "payments_overview",  (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "payment_settings",   (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("post",   "payment_settings",   (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "payment_settings",   (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "payment_batch",      (IN, NO, NO, NO, OK, NF, NF, OK, OK, NF, NF, NF, NF)),
+    ("post",   "payment_batch",      (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "payment_batch_release",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, NF, GO, NF, NF, NF, NF, NF)),
     ("get",    "payment_batch_release",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "payment_batch_generate",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, NF, GO, NF, NF, NF, NF, NF)),
     ("get",    "payment_batch_generate",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("post",   "payment_batch_sent", (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
-    ("get",    "payment_batch_sent", (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("post",   "payment_batch_sent", (IN, NO, NO, NO, NF, NF, NF, GO, NF, NF, NF, NF, NF)),
+    ("get",    "payment_batch_sent", (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "payment_batch_cancel",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, NF, OK, NF, NF, NF, NF, NF)),
     ("get",    "payment_batch_cancel",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # The file holds the beneficiaries' bank details: finance only.
-    ("get",    "payment_batch_file", (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
-    ("post",   "payment_batch_file", (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "bank_returns",       (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
-    ("post",   "bank_returns",       (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
-    ("delete", "bank_returns",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "bank_return",        (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
-    ("post",   "bank_return",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "payment_batch_file", (IN, NO, NO, NO, NF, NF, NF, OK, NF, NF, NF, NF, NF)),
+    ("post",   "payment_batch_file", (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "bank_returns",       (IN, NO, NO, NO, OK, NF, NF, OK, OK, NF, NF, NF, NF)),
+    ("post",   "bank_returns",       (IN, NO, NO, NO, NF, NF, NF, OK, NF, NF, NF, NF, NF)),
+    ("delete", "bank_returns",       (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "bank_return",        (IN, NO, NO, NO, OK, NF, NF, OK, OK, NF, NF, NF, NF)),
+    ("post",   "bank_return",        (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "payments_reconciliation",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, OK, OK, NF, NF, NF, NF)),
     ("post",   "payments_reconciliation",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "failed_payment_release",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, NF, OK, NF, NF, NF, NF, NF)),
     ("get",    "failed_payment_release",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Possible duplicates: every role of the fund reads the pairs, the full checks and the
     # report; those who decide request a full check (sent to its page) and decide a pair (an
     # empty form: shown again with its errors); the operator admin sets the checks up (an
     # empty post: the form again).
-    ("get",    "integrity_queue",    (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
-    ("post",   "integrity_queue",    (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "integrity_queue",    (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
+    ("post",   "integrity_queue",    (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "integrity_check_request",
-                                     (IN,  NO,  NO,  NO,  NF,  GO,  GO,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, GO, GO, NF, NF, NF, NF, NF, NF)),
     ("get",    "integrity_check_request",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "integrity_run",      (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
-    ("post",   "integrity_run",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "integrity_link",     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
-    ("post",   "integrity_link",     (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
-    ("delete", "integrity_link",     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "integrity_settings", (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("post",   "integrity_settings", (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("delete", "integrity_settings", (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "integrity_report",   (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
-    ("post",   "integrity_report",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "integrity_run",      (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
+    ("post",   "integrity_run",      (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "integrity_link",     (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
+    ("post",   "integrity_link",     (IN, NO, NO, NO, NO, OK, OK, NO, NO, NF, NF, NF, NF)),
+    ("delete", "integrity_link",     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "integrity_settings", (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("post",   "integrity_settings", (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "integrity_settings", (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "integrity_report",   (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
+    ("post",   "integrity_report",   (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # New bank details: the applicant gives them on their own application's page (an empty
     # post: the form again); finance, the operator admin and the auditor see those waiting for
     # verification, finance verifies or refuses them (a refusal without a reason: back to the
     # list with the message).
     ("get",    "application_bank_details",
-                                     (IN,  NF,  OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NF, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "application_bank_details",
-                                     (IN,  NF,  OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NF, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("delete", "application_bank_details",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "bank_details_changes",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  OK,  OK,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, OK, OK, NF, NF, NF, NF)),
     ("post",   "bank_details_changes",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # One change's page shows the old and new details in full: finance only.
     ("get",    "bank_details_change",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, NF, OK, NF, NF, NF, NF, NF)),
     ("post",   "bank_details_change",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "bank_details_verify",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, NF, GO, NF, NF, NF, NF, NF)),
     ("get",    "bank_details_verify",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "bank_details_refuse",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  GO,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, NF, GO, NF, NF, NF, NF, NF)),
     ("get",    "bank_details_refuse",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Finance enters the details a partner's member sent for a request (an empty post: the
     # form again with its errors).
     ("get",    "bank_details_enter",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, NF, OK, NF, NF, NF, NF, NF)),
     ("post",   "bank_details_enter",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  OK,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, NF, NF, NF, OK, NF, NF, NF, NF, NF)),
     ("delete", "bank_details_enter",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Attestations of a grant (the world's application approved): the applicant downloads
     # their own; every role of the fund downloads it (audited); the operator admin words them
     # (an empty post: the form again); anyone checks a code, without an account.
     ("get",    "application_attestation",
-                                     (IN,  NF,  OK,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NF, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "application_attestation",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "staff_application_attestation",
-                                     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
     ("post",   "staff_application_attestation",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "attestation_settings",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "attestation_settings",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("delete", "attestation_settings",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "attestation_verify", (OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
-    ("post",   "attestation_verify", (NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "attestation_verify", (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("post",   "attestation_verify", (NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Writing to the applicant: those who decide (an empty message: shown again).
     ("post",   "staff_application_message",
-                                     (IN,  NO,  NO,  NO,  NO,  OK,  OK,  NO,  NO,  NF,  NF)),
+                                     (IN, NO, NO, NO, NO, OK, OK, NO, NO, NF, NF, NF, NF)),
     ("get",    "staff_application_message",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # The review desk. Assigning: the operator admin to anyone, those who decide to themselves;
     # unassigning, lifting a lock: the same (an empty form, no assignment, no lock: sent back
     # to the application with a message).
     ("post",   "staff_application_assign",
-                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+                                     (IN, NO, NO, NO, GO, GO, GO, NO, NO, NF, NF, NF, NF)),
     ("get",    "staff_application_assign",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "staff_application_unassign",
-                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+                                     (IN, NO, NO, NO, GO, GO, GO, NO, NO, NF, NF, NF, NF)),
     ("get",    "staff_application_unassign",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "staff_application_release",
-                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+                                     (IN, NO, NO, NO, GO, GO, GO, NO, NO, NF, NF, NF, NF)),
     ("get",    "staff_application_release",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Reviewing (the lock), flagging and resolving flags: those who decide.
     ("post",   "staff_application_claim",
-                                     (IN,  NO,  NO,  NO,  NO,  GO,  GO,  NO,  NO,  NF,  NF)),
+                                     (IN, NO, NO, NO, NO, GO, GO, NO, NO, NF, NF, NF, NF)),
     ("get",    "staff_application_claim",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "staff_application_flag",
-                                     (IN,  NO,  NO,  NO,  NO,  GO,  GO,  NO,  NO,  NF,  NF)),
+                                     (IN, NO, NO, NO, NO, GO, GO, NO, NO, NF, NF, NF, NF)),
     ("get",    "staff_application_flag",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "staff_application_flag_resolve",
-                                     (IN,  NO,  NO,  NO,  NO,  GO,  GO,  NO,  NO,  NF,  NF)),
+                                     (IN, NO, NO, NO, NO, GO, GO, NO, NO, NF, NF, NF, NF)),
     ("get",    "staff_application_flag_resolve",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # What the records say about the applicant: every role of the fund.
     ("get",    "staff_application_records",
-                                     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
     ("post",   "staff_application_records",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # Verification against the records: every role of the fund sees it; the operator admin
     # starts one and is sent to its page, the others are refused.
-    ("get",    "fund_verification",  (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
-    ("post",   "fund_verification",  (IN,  NO,  NO,  NO,  GO,  NO,  NO,  NO,  NO,  NF,  NF)),
-    ("delete", "fund_verification",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "fund_verification",  (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
+    ("post",   "fund_verification",  (IN, NO, NO, NO, GO, NO, NO, NO, NO, NF, NF, NF, NF)),
+    ("delete", "fund_verification",  (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "fund_verification_run",
-                                     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
     ("post",   "fund_verification_run",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # The messages to applicants: the fund's operator admin words them (an empty post: the
     # form shown again) and goes back to the default.
-    ("get",    "message_templates",  (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("delete", "message_templates",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("get",    "message_templates",  (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "message_templates",  (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "message_template_edit",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "message_template_edit",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("delete", "message_template_edit",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "message_template_reset",
-                                     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, GO, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("get",    "message_template_reset",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("post",   "export_start",       (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  GO,  NF,  NF)),
-    ("get",    "export_start",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "export_status",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  OK,  NF,  NF)),
-    ("get",    "export_download",    (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  OK,  NF,  NF)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("post",   "export_start",       (IN, NO, NO, NO, GO, NF, NF, NF, GO, NF, NF, NF, NF)),
+    ("get",    "export_start",       (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "export_status",      (IN, NO, NO, NO, OK, NF, NF, NF, OK, NF, NF, NF, NF)),
+    ("get",    "export_download",    (IN, NO, NO, NO, OK, NF, NF, NF, OK, NF, NF, NF, NF)),
     # Evaluating an application again: those who decide, and the operator admin.
     ("post",   "staff_application_evaluate",
-                                     (IN,  NO,  NO,  NO,  GO,  GO,  GO,  NO,  NO,  NF,  NF)),
+                                     (IN, NO, NO, NO, GO, GO, GO, NO, NO, NF, NF, NF, NF)),
     ("get",    "staff_application_evaluate",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # The rule editor: the fund's operator admin only.
-    ("get",    "rule_versions",      (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("post",   "rule_draft_new",     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("get",    "rule_draft_new",     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "rule_version",       (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("get",    "rule_draft_edit",    (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+    ("get",    "rule_versions",      (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("post",   "rule_draft_new",     (IN, NO, NO, NO, GO, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("get",    "rule_draft_new",     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "rule_version",       (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("get",    "rule_draft_edit",    (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     # An empty post: the editor shown again.
-    ("post",   "rule_draft_edit",    (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("delete", "rule_draft_edit",    (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "rule_draft_edit",    (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "rule_draft_edit",    (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "rule_version_preview",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "rule_version_publish",
-                                     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, GO, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("get",    "rule_version_publish",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "rule_version_reevaluate",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     # Without the preview's fingerprint: the confirmation shown again.
     ("post",   "rule_version_reevaluate",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("get",    "rule_reevaluation_status",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("get",    "intake_partners",    (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("get",    "intake_token_new",   (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("get",    "intake_partners",    (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("get",    "intake_token_new",   (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     # Empty: the form shown again.
-    ("post",   "intake_token_new",   (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
-    ("delete", "intake_token_new",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+    ("post",   "intake_token_new",   (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "intake_token_new",   (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "intake_token_revoke",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "intake_token_revoke",
-                                     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, GO, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "intake_partner_secret",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("get",    "intake_partner_secret",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # The evidence imports are the platform's, not a fund's: for the fund operators' group (its
     # evidence permissions), whatever the roles on funds.
-    ("get",    "evidence_batches",   (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+    ("get",    "evidence_batches",   (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
     ("get",    "evidence_import_new",
-                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+                                     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
     # Empty: the form shown again.
     ("post",   "evidence_import_new",
-                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+                                     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
     ("delete", "evidence_import_new",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "evidence_import_status",
-                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
-    ("get",    "evidence_batch",     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+                                     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
+    ("get",    "evidence_batch",     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
     ("get",    "evidence_batch_errors",
-                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+                                     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
     ("get",    "evidence_batch_rollback",
-                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+                                     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
     ("post",   "evidence_batch_rollback",
-                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  GO)),
+                                     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO)),
     ("delete", "evidence_batch_rollback",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    # Programmes go by programme roles (entraide/programmes/tests/test_views.py has their
-    # managers and donors): a role on one of its funds gives nothing on the programme (fund A's
-    # programme); the fund operators manage every programme (an empty post: the roll-up again
-    # with the form's errors) and the exchange rates (an empty post: the form again).
-    ("get",    "programme_list",     (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  OK,  OK)),
-    ("post",   "programme_list",     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "programme_rollup",   (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("post",   "programme_rollup",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("post",   "programme_allocate", (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("get",    "programme_allocate", (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    # Programmes go by programme roles (entraide/programmes/tests/test_views.py has more): a
+    # role on one of its funds gives nothing on the programme (fund A's programme); its donor
+    # reads it, its managers and the fund operators manage it (an empty post: the roll-up again
+    # with the form's errors); the fund operators keep the exchange rates (an empty post: the
+    # form again). A programme role gives nothing on the programme's funds' pages above.
+    ("get",    "programme_list",     (IN, NO, NO, NO, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("post",   "programme_list",     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "programme_rollup",   (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, OK, OK)),
+    ("post",   "programme_rollup",   (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("post",   "programme_allocate", (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("get",    "programme_allocate", (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "programme_role_grant",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+                                     (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
     ("get",    "programme_role_grant",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "exchange_rates",     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
-    ("post",   "exchange_rates",     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "exchange_rates",     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
+    ("post",   "exchange_rates",     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "exchange_rates_import",
-                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+                                     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
     ("get",    "exchange_rates_import",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "exchange_rate_record",
-                                     (IN,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  NO,  OK)),
+                                     (IN, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO)),
     ("get",    "exchange_rate_record",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    # Reports: a fund's for its staff, a programme's for those who read the programme
-    # (entraide/programmes/tests/test_views.py has its managers and donors).
-    ("get",    "fund_reports",       (IN,  NO,  NO,  NO,  OK,  OK,  OK,  OK,  OK,  NF,  NF)),
-    ("post",   "fund_reports",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "programme_reports",  (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("post",   "programme_reports",  (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    # Reports: a fund's for its staff, a programme's for those who read the programme.
+    ("get",    "fund_reports",       (IN, NO, NO, NO, OK, OK, OK, OK, OK, NF, NF, NF, NF)),
+    ("post",   "fund_reports",       (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "programme_reports",  (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, OK, OK)),
+    ("post",   "programme_reports",  (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "programme_donor_report",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+                                     (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, OK, OK)),
     ("post",   "programme_donor_report",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     # A fund's public statistics: published by those who manage it (fund A does not publish,
     # so its public page is not found for anyone).
     ("get",    "public_statistics_settings",
-                                     (IN,  NO,  NO,  NO,  OK,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "public_statistics_settings",
-                                     (IN,  NO,  NO,  NO,  GO,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (IN, NO, NO, NO, GO, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("delete", "public_statistics_settings",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("get",    "fund_statistics_public",
-                                     (NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF,  NF)),
+                                     (NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF)),
     ("post",   "fund_statistics_public",
-                                     (NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    # Crew relief: the programme's managers and the fund operators (crew lists are personal
-    # data; entraide/crew/tests have managers and donors). Empty posts show the form again.
-    ("get",    "crew_rosters",       (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("post",   "crew_rosters",       (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("delete", "crew_rosters",       (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "crew_roster",        (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("post",   "crew_roster",        (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "crew_production",    (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("post",   "crew_production",    (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "crew_settings",      (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("post",   "crew_settings",      (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("delete", "crew_settings",      (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("get",    "crew_runs",          (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("post",   "crew_runs",          (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("get",    "crew_run",           (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("post",   "crew_run",           (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    # The operator is another person than the run's proposer: the second pair of eyes.
-    ("post",   "crew_run_approve",   (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  GO)),
-    ("get",    "crew_run_approve",   (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
-    ("post",   "crew_run_reject",    (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
-    ("get",    "crew_run_reject",    (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    # Crew relief: the programme's managers and the fund operators, never its donor (crew lists
+    # are personal data). Empty posts show the form again. The manager and the operator approve
+    # a run another manager proposed: the second pair of eyes.
+    ("get",    "crew_rosters",       (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("post",   "crew_rosters",       (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("delete", "crew_rosters",       (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "crew_roster",        (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("post",   "crew_roster",        (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "crew_production",    (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("post",   "crew_production",    (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "crew_settings",      (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("post",   "crew_settings",      (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("delete", "crew_settings",      (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "crew_runs",          (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("post",   "crew_runs",          (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("get",    "crew_run",           (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("post",   "crew_run",           (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("post",   "crew_run_approve",   (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, GO, NO, GO)),
+    ("get",    "crew_run_approve",   (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("post",   "crew_run_reject",    (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
+    ("get",    "crew_run_reject",    (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "crew_payout_exclude",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  OK)),
+                                     (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, OK, NO, OK)),
     ("get",    "crew_payout_exclude",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
     ("post",   "crew_payout_include",
-                                     (IN,  NO,  NO,  NO,  NF,  NF,  NF,  NF,  NF,  NF,  GO)),
+                                     (IN, NO, NO, NO, NF, NF, NF, NF, NF, NF, GO, NO, GO)),
     ("get",    "crew_payout_include",
-                                     (IN,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA,  NA)),
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    # Privacy: the fund's notice is public; an applicant downloads their own data and asks to
+    # erase their own application; the operator admin keeps the policy, requests and register.
+    ("get",    "fund_privacy_notice", (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("delete", "fund_privacy_notice", (NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "my_data_download",   (IN, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("post",   "my_data_download",   (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "application_erasure", (IN, NF, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("post",   "application_erasure", (IN, NF, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "application_erasure", (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "privacy_retention",  (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("post",   "privacy_retention",  (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "privacy_retention",  (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "privacy_erasure_requests",
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("post",   "privacy_erasure_requests",
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "privacy_erasure_requests",
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "privacy_erasure_request",
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("post",   "privacy_erasure_request",
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "privacy_register",   (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("delete", "privacy_register",   (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    ("get",    "privacy_register_download",
+                                     (IN, NO, NO, NO, OK, NF, NF, NF, NF, NF, NF, NF, NF)),
+    ("post",   "privacy_register_download",
+                                     (IN, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
+    # The health check: anyone, no login (GET and HEAD only).
+    ("get",    "healthz",            (OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK)),
+    ("post",   "healthz",            (NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA, NA)),
 ]
 # fmt: on
 
@@ -534,7 +570,7 @@ class World:
         )
         path = document_store.path_of(self.document.stored_name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"%PDF")
+        path.write_bytes(encrypt_bytes(b"%PDF"))  # documents are encrypted at rest
         self.actors = {
             "anonymous": None,
             "applicant": UserFactory.create(),
@@ -544,6 +580,12 @@ class World:
                 fund=self.other_fund, role=Role.REVIEWER
             ).user,
             "fund_operator": fund_operator(),
+            "donor": ProgrammeRoleFactory.create(
+                programme=self.programme, role=ProgrammeRole.Role.DONOR
+            ).user,
+            "programme_manager": ProgrammeRoleFactory.create(
+                programme=self.programme, role=ProgrammeRole.Role.MANAGER
+            ).user,
         }
         for role in STAFF_ROLES:
             self.actors[role] = FundRoleFactory.create(fund=self.fund, role=role).user
@@ -692,6 +734,11 @@ class World:
         return BankDetailsChangeFactory.create(application=self.application)
 
     @cached_property
+    def erasure_request(self) -> ErasureRequest:
+        """A request to erase the application's personal data (made on first use)."""
+        return ErasureRequestFactory.create(application=self.application)
+
+    @cached_property
     def requested_bank_details_change(self) -> BankDetailsChange:
         """New bank details asked of another approved application's applicant after a returned
         transfer, not given yet (made on first use)."""
@@ -708,6 +755,18 @@ class World:
 
 URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     "home": lambda w: {},
+    "fund_privacy_notice": lambda w: {"slug": w.fund.slug},
+    "my_data_download": lambda w: {},
+    "application_erasure": lambda w: {"reference": w.application.reference},
+    "privacy_retention": lambda w: {"slug": w.fund.slug},
+    "privacy_erasure_requests": lambda w: {"slug": w.fund.slug},
+    "privacy_erasure_request": lambda w: {
+        "slug": w.fund.slug,
+        "reference": w.erasure_request.reference,
+    },
+    "privacy_register": lambda w: {},
+    "privacy_register_download": lambda w: {"file_format": "csv"},
+    "healthz": lambda w: {},
     "fund_page": lambda w: {"slug": w.fund.slug},
     "fund_self_check": lambda w: {"slug": w.fund.slug},
     "fund_public_page_edit": lambda w: {"slug": w.fund.slug},
@@ -871,7 +930,9 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, str]]] = {
     },
 }
 
-# The API authenticates partners' tokens, not people: entraide/intake/tests cover who sees what.
+# Left out on purpose: allauth's pages (login, sign-up, 2FA: for everyone, by design), the
+# language switch, Django's admin site (superusers), and the API, which answers tokens, not
+# sessions: entraide/intake/tests/test_api_permissions.py has its table of every operation.
 EXCLUDED_URL_PREFIXES = ("accounts/", "i18n/", "admin/", "api/")
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from entraide.core.crypto import blind_index
 from entraide.integrity.evaluation import precision_recall
 from entraide.integrity.exact import (
     crowded_values,
@@ -12,12 +13,13 @@ from entraide.integrity.exact import (
     records_frame,
 )
 from entraide.integrity.records import ApplicantRecord
-from entraide.integrity.synthetic import make_population
+from entraide.integrity.synthetic import Applicant, make_population
 
 
-def applicant(record_id: int, **changes: str) -> ApplicantRecord:
-    """A record sharing nothing with another of a different id, unless ``changes`` say so."""
-    record = ApplicantRecord(
+def typed(record_id: int, **changes: str) -> Applicant:
+    """What an applicant typed, sharing nothing with another of a different id unless
+    ``changes`` say so (NIR and IBAN in clear)."""
+    record = Applicant(
         record_id=record_id,
         nir=f"1800175{record_id:08d}",
         first_name="Camille",
@@ -32,6 +34,11 @@ def applicant(record_id: int, **changes: str) -> ApplicantRecord:
         account_holder=f"Camille Martin{record_id}",
     )
     return dataclasses.replace(record, **changes)
+
+
+def applicant(record_id: int, **changes: str) -> ApplicantRecord:
+    """The record compared of :func:`typed` (NIR and IBAN by their blind indexes)."""
+    return typed(record_id, **changes).compared()
 
 
 def links_of(*records: ApplicantRecord, **options: int) -> dict[tuple[int, int], list[str]]:
@@ -60,7 +67,24 @@ def test_a_shared_iban_links_the_records_lower_id_first():
 
 
 def test_a_shared_nir_links_the_records():
-    assert links_of(applicant(1), applicant(2, nir=applicant(1).nir)) == {(1, 2): ["nir"]}
+    assert links_of(applicant(1), applicant(2, nir=typed(1).nir)) == {(1, 2): ["nir"]}
+
+
+def test_a_nir_typed_with_spaces_is_the_same_nir():
+    spaced = " ".join(typed(1).nir[i : i + 3] for i in range(0, 15, 3))
+
+    assert links_of(applicant(1), applicant(2, nir=spaced)) == {(1, 2): ["nir"]}
+
+
+def test_identifiers_are_compared_by_their_blind_indexes_only():
+    record = applicant(1)
+    frame = records_frame([record])
+
+    assert record.nir_index == blind_index("nir", typed(1).nir)
+    assert record.iban_index == blind_index("iban", typed(1).iban)
+    values = {str(value) for value in frame.row(0)}
+    assert typed(1).nir not in values
+    assert typed(1).iban not in values
 
 
 def test_e_mail_addresses_are_compared_trimmed_and_lower_case():
@@ -79,10 +103,10 @@ def test_phones_are_compared_as_national_digits(typed):
 
 
 def test_the_reasons_name_every_shared_key_in_order():
-    first = applicant(1)
+    first = typed(1)
     second = applicant(2, phone=first.phone, email=first.email, nir=first.nir, iban=first.iban)
 
-    assert links_of(first, second) == {(1, 2): ["nir", "iban", "email", "phone"]}
+    assert links_of(first.compared(), second) == {(1, 2): ["nir", "iban", "email", "phone"]}
 
 
 def test_a_value_shared_by_three_records_links_each_pair():
@@ -107,7 +131,7 @@ def test_a_value_shared_by_more_records_than_the_limit_is_crowded_not_paired():
     crowded = crowded_values(frame, max_group=4)
 
     assert links.rows() == [(10, 11, ["email"])]
-    assert crowded.rows() == [("iban", shared, 5, [1, 2, 3, 4, 5])]
+    assert crowded.rows() == [("iban", blind_index("iban", shared), 5, [1, 2, 3, 4, 5])]
 
 
 def test_a_group_as_large_as_the_limit_is_paired():
@@ -119,9 +143,9 @@ def test_a_group_as_large_as_the_limit_is_paired():
 
 
 def test_the_baseline_links_same_nir_or_same_iban_only():
-    first = applicant(1)
+    first = typed(1)
     records = [
-        first,
+        first.compared(),
         applicant(2, nir=first.nir),
         applicant(3, iban=first.iban),
         applicant(4, email=first.email, phone=first.phone),
@@ -133,7 +157,7 @@ def test_the_baseline_links_same_nir_or_same_iban_only():
 
 def test_exact_baseline_is_imperfect_on_a_realistic_population():
     population = make_population(20_000)
-    frame = records_frame(population.records)
+    frame = records_frame(population.compared)
     truth = population.duplicate_pairs()
 
     baseline = exact_baseline_pairs(frame)

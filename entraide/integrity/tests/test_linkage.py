@@ -1,3 +1,4 @@
+import copy
 import dataclasses
 import datetime as dt
 import random
@@ -9,6 +10,7 @@ from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from entraide.core.crypto import blind_index
 from entraide.integrity.evaluation import pairs_of_clusters, precision_recall
 from entraide.integrity.exact import records_frame
 from entraide.integrity.linkage import (
@@ -21,6 +23,7 @@ from entraide.integrity.linkage import (
     FieldEvidence,
     ScoredPair,
     clusters,
+    compares_as_now,
     level_label,
     predict,
     prepared,
@@ -28,7 +31,12 @@ from entraide.integrity.linkage import (
     train_model,
 )
 from entraide.integrity.records import ApplicantRecord
-from entraide.integrity.synthetic import HARD_NEGATIVE_KINDS, Population, make_population
+from entraide.integrity.synthetic import (
+    HARD_NEGATIVE_KINDS,
+    Applicant,
+    Population,
+    make_population,
+)
 
 EVERYTHING = -1e9  # a min_weight that keeps every pair blocking brings together
 
@@ -40,18 +48,18 @@ def population() -> Population:
 
 @pytest.fixture(scope="module")
 def records(population: Population) -> dict[int, ApplicantRecord]:
-    return {record.record_id: record for record in population.records}
+    return {record.record_id: record for record in population.compared}
 
 
 @pytest.fixture(scope="module")
 def all_pairs(population: Population) -> list[ScoredPair]:
     """Every pair that blocking brings together, whatever its weight, by DEFAULT_MODEL."""
-    return predict(records_frame(population.records), DEFAULT_MODEL, min_weight=EVERYTHING)
+    return predict(records_frame(population.compared), DEFAULT_MODEL, min_weight=EVERYTHING)
 
 
 @pytest.fixture(scope="module")
 def trained(population: Population) -> dict:
-    return train_model(records_frame(population.records))
+    return train_model(records_frame(population.compared))
 
 
 def flagged(pairs: list[ScoredPair], threshold: float = DEFAULT_THRESHOLD) -> set[tuple[int, int]]:
@@ -59,7 +67,9 @@ def flagged(pairs: list[ScoredPair], threshold: float = DEFAULT_THRESHOLD) -> se
 
 
 def applicant(record_id: int = 1, **changes: object) -> ApplicantRecord:
-    record = ApplicantRecord(
+    """Hélène Dupont's record as compared, with ``changes`` to what she typed (a NIR or an
+    IBAN in clear, indexed here)."""
+    record = Applicant(
         record_id=record_id,
         nir="284037512345678",
         first_name="Hélène",
@@ -73,7 +83,7 @@ def applicant(record_id: int = 1, **changes: object) -> ApplicantRecord:
         iban="FR7630006000011234567890189",
         account_holder="Hélène Dupont",
     )
-    return dataclasses.replace(record, **changes)
+    return dataclasses.replace(record, **changes).compared()
 
 
 def disguised(record: ApplicantRecord, first_name: str, last_name: str) -> ApplicantRecord:
@@ -84,8 +94,8 @@ def disguised(record: ApplicantRecord, first_name: str, last_name: str) -> Appli
         record_id=record.record_id + 1,
         first_name=first_name,
         last_name=last_name,
-        nir="284036913579246",
-        iban="FR7617515900000123456789012",
+        nir_index=blind_index("nir", "284036913579246"),
+        iban_index=blind_index("iban", "FR7617515900000123456789012"),
         email="h.d.1984@example.net",
         phone="07 98 76 54 32",
     )
@@ -106,13 +116,13 @@ def test_default_model_finds_the_duplicates(population, all_pairs):
 
 
 def test_predict_keeps_the_pairs_from_min_weight_on(population, all_pairs):
-    kept = predict(records_frame(population.records), DEFAULT_MODEL, min_weight=DEFAULT_THRESHOLD)
+    kept = predict(records_frame(population.compared), DEFAULT_MODEL, min_weight=DEFAULT_THRESHOLD)
 
     assert kept == [pair for pair in all_pairs if pair.match_weight >= DEFAULT_THRESHOLD]
 
 
 def test_predict_takes_prepared_records_too(population, all_pairs):
-    frame = prepared(records_frame(population.records))
+    frame = prepared(records_frame(population.compared))
 
     assert predict(frame, DEFAULT_MODEL, min_weight=EVERYTHING) == all_pairs
 
@@ -146,7 +156,7 @@ def test_hard_negatives_mostly_stay_below_the_threshold(population, all_pairs):
 
 
 def test_predict_and_clusters_are_deterministic(population, all_pairs):
-    again = predict(records_frame(population.records), DEFAULT_MODEL, min_weight=EVERYTHING)
+    again = predict(records_frame(population.compared), DEFAULT_MODEL, min_weight=EVERYTHING)
 
     assert again == all_pairs
     assert clusters(again, min_weight=DEFAULT_THRESHOLD) == clusters(
@@ -179,7 +189,7 @@ def test_clusters_are_the_connected_components_from_min_weight_on():
 
 
 def test_a_model_trained_on_5000_records_finds_the_duplicates(population, trained):
-    pairs = predict(records_frame(population.records), trained, min_weight=DEFAULT_THRESHOLD)
+    pairs = predict(records_frame(population.compared), trained, min_weight=DEFAULT_THRESHOLD)
     score = precision_recall(flagged(pairs), population.duplicate_pairs())
 
     assert trained != DEFAULT_MODEL
@@ -202,11 +212,11 @@ def test_a_trained_model_has_every_level_estimated(trained):
 
 
 def test_training_is_deterministic(population, trained):
-    assert train_model(prepared(records_frame(population.records))) == trained
+    assert train_model(prepared(records_frame(population.compared))) == trained
 
 
 def test_too_few_records_keep_the_default_model():
-    model = train_model(records_frame(make_population(500, seed=3).records))
+    model = train_model(records_frame(make_population(500, seed=3).compared))
 
     assert model == DEFAULT_MODEL
 
@@ -251,7 +261,7 @@ def test_score_pairs_of_many_candidates_keeps_their_order(records, all_pairs):
 
 
 def test_score_pairs_with_a_trained_model_gives_what_predict_gives(population, records, trained):
-    pairs = predict(records_frame(population.records), trained, min_weight=DEFAULT_THRESHOLD)
+    pairs = predict(records_frame(population.compared), trained, min_weight=DEFAULT_THRESHOLD)
 
     for pair in pairs[:50]:
         assert score_pairs(trained, records[pair.right_id], [records[pair.left_id]]) == [pair]
@@ -260,8 +270,8 @@ def test_score_pairs_with_a_trained_model_gives_what_predict_gives(population, r
 def test_score_pairs_from_several_threads_gives_the_same_scores(population):
     rng = random.Random(8)
     tasks = [
-        (record, rng.sample(population.records[:2_000], 20))
-        for record in population.records[2_000:2_040]
+        (record, rng.sample(population.compared[:2_000], 20))
+        for record in population.compared[2_000:2_040]
     ]
     alone = [score_pairs(DEFAULT_MODEL, record, candidates) for record, candidates in tasks]
 
@@ -329,7 +339,9 @@ def test_a_variation_of_the_name_alone_is_a_possible_duplicate(first_name, last_
 
 def test_a_married_name_with_the_same_nir_is_a_possible_duplicate():
     original = applicant()
-    married = dataclasses.replace(disguised(original, "Hélène", "Martin"), nir=original.nir)
+    married = dataclasses.replace(
+        disguised(original, "Hélène", "Martin"), nir_index=original.nir_index
+    )
     (pair,) = score_pairs(DEFAULT_MODEL, married, [original])
 
     with translation.override("en"):
@@ -337,6 +349,45 @@ def test_a_married_name_with_the_same_nir_is_a_possible_duplicate():
             "same first name, another last name"
         )
     assert pair.match_weight >= DEFAULT_THRESHOLD
+
+
+def test_a_mistyped_nir_is_a_different_nir_and_the_rest_decides():
+    """Blind indexes tell equal NIRs only: one digit mistyped is "different", and the name,
+    date of birth, account and address still make the pair a possible duplicate."""
+    original = applicant()
+    mistyped = applicant(2, nir="284037512345178", email="autre@example.org", phone="")
+    (pair,) = score_pairs(DEFAULT_MODEL, mistyped, [original])
+
+    with translation.override("en"):
+        assert level_label("nir", evidence_of(pair, "nir").level) == "different"
+    assert evidence_of(pair, "nir").weight < 0
+    assert pair.match_weight >= DEFAULT_THRESHOLD
+
+
+def test_the_nir_has_two_levels_only():
+    (nir,) = [c for c in DEFAULT_MODEL["comparisons"] if c["output_column_name"] == "nir"]
+    conditions = [level["sql_condition"] for level in nir["comparison_levels"]]
+
+    assert conditions == ['"nir_l" IS NULL OR "nir_r" IS NULL', '("nir_l" = "nir_r")', "ELSE"]
+    with translation.override("en"):
+        assert [level_label("nir", level) for level in (-1, 0, 1)] == [
+            "missing on one side",
+            "different",
+            "same number",
+        ]
+
+
+def test_a_model_compares_as_now_unless_its_levels_changed(trained):
+    older = copy.deepcopy(DEFAULT_MODEL)
+    (nir,) = [c for c in older["comparisons"] if c["output_column_name"] == "nir"]
+    nir["comparison_levels"].insert(
+        2, {"sql_condition": "levenshtein(nir_l, nir_r) <= 1", "m_probability": 0.1}
+    )
+
+    assert compares_as_now(DEFAULT_MODEL)
+    assert compares_as_now(trained)
+    assert not compares_as_now(older)
+    assert not compares_as_now({})
 
 
 @pytest.mark.parametrize(
@@ -366,7 +417,7 @@ def test_identifiers_are_compared_normalised():
     assert {evidence.field: evidence.level for evidence in pair.evidence} == {
         "name": 8,
         "birth_date": 1,
-        "nir": 2,
+        "nir": 1,
         "iban": 1,
         "email": 1,
         "phone": 1,
@@ -400,8 +451,8 @@ def test_prepared_folds_names_and_normalises_identifiers():
         "first_name": "jean pierre",
         "last_name": "l hote oeuvray",
         "birth_date": dt.date(1984, 3, 12),
-        "nir": "180017512345678",
-        "iban": "FR7630006000011234567890189",
+        "nir": blind_index("nir", "180017512345678"),
+        "iban": blind_index("iban", "FR7630006000011234567890189"),
         "email": "helene.dupont@example.org",
         "phone": "0612345678",
         "address_line": "12 rue de l eglise",
@@ -443,7 +494,7 @@ def test_a_value_shared_by_too_many_records_links_no_pair():
         )
         for n in range(1, 61)
     ]
-    people[1] = dataclasses.replace(people[1], iban=people[0].iban)
+    people[1] = dataclasses.replace(people[1], iban_index=people[0].iban_index)
     pairs = predict(records_frame(people), DEFAULT_MODEL, min_weight=EVERYTHING)
     assert [(pair.left_id, pair.right_id) for pair in pairs] == [(1, 2)]
     assert evidence_of(pairs[0], "phone").level == MISSING
@@ -454,7 +505,7 @@ def test_every_shared_identifier_keeps_the_pairs_below_the_threshold():
     partner = dataclasses.replace(
         disguised(holder, "Marc", "Lefèvre"),
         birth_date=dt.date(1979, 6, 30),
-        iban=holder.iban,
+        iban_index=holder.iban_index,
         address_line="3 place du Marché",
         postcode="13001",
     )

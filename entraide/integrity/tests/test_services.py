@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 from decimal import Decimal
@@ -24,6 +25,7 @@ from entraide.integrity.signals import (
     SHARED_CONTACT,
     SHARED_ORIGIN,
 )
+from entraide.integrity.tests.factories import LinkageRunFactory
 from entraide.integrity.tests.helpers import second_application, stranger
 from entraide.payments.tests.helpers import member_of
 from entraide.programmes.tests.factories import ProgrammeFactory
@@ -184,6 +186,56 @@ def test_an_identifier_shared_by_too_many_links_no_pair(fund: Fund) -> None:
     assert (link.left_id, link.right_id) == (crowd[0].pk, again.pk)
     assert link.reasons == ["iban"]
     assert next(e for e in link.evidence if e["field"] == "phone")["level"] == linkage.MISSING
+
+
+def test_the_same_nir_typed_otherwise_is_found_by_its_blind_index(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    first_fund, second_fund = _programme_funds(one_per_programme=True)
+    first = stranger(first_fund)
+    spaced = " ".join(first.nir[i : i + 3] for i in range(0, 15, 3)).lower()
+    again = stranger(second_fund, nir=spaced)
+    assert again.nir_index == first.nir_index
+
+    services.check_application(again.pk)
+
+    link = link_between(first, again)
+    assert link.reasons == ["nir"]
+    assert next(e for e in link.evidence if e["field"] == "nir")["level"] == 1
+    assert open_codes(first) == open_codes(again) == {POSSIBLE_DUPLICATE}
+    # The full check finds the same pair on the indexes it reads.
+    Link.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.request_linkage_run(
+            actor=member_of(first_fund, FundRole.Role.APPROVER), fund=first_fund
+        )
+    run.refresh_from_db()
+    assert run.status == LinkageRun.Status.DONE, run.error
+    assert link_between(first, again).reasons == ["nir"]
+
+
+def test_an_account_shared_by_too_many_links_no_pair(fund: Fund) -> None:
+    shared = make_iban(random.Random(8))
+    crowd = [stranger(fund, iban=shared) for _ in range(exact.MAX_GROUP + 1)]
+    services.check_application(crowd[-1].pk)
+    assert not Link.objects.exists()
+    assert not Flag.objects.exists()
+
+
+def test_a_model_trained_before_the_comparisons_changed_is_not_used(fund: Fund) -> None:
+    scope = services.scope_of(fund)
+    assert services.current_model(scope) == linkage.DEFAULT_MODEL
+    # A model with the NIR's former one-digit level, before the blind indexes.
+    older = copy.deepcopy(linkage.DEFAULT_MODEL)
+    (nir,) = [c for c in older["comparisons"] if c["output_column_name"] == "nir"]
+    nir["comparison_levels"].insert(2, {"sql_condition": "levenshtein(nir_l, nir_r) <= 1"})
+    LinkageRunFactory(fund=fund, trained=True, model=older)
+    assert services.current_model(scope) == linkage.DEFAULT_MODEL
+    # One trained on today's comparisons is.
+    trained = copy.deepcopy(linkage.DEFAULT_MODEL)
+    trained["probability_two_random_records_match"] = 1e-6
+    LinkageRunFactory(fund=fund, trained=True, model=trained)
+    assert services.current_model(scope) == trained
 
 
 def test_several_applications_from_one_place_within_minutes(fund: Fund) -> None:

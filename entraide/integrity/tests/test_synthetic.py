@@ -7,11 +7,12 @@ from schwifty import IBAN
 from stdnum.fr import nir as stdnum_nir
 
 from entraide.applications.search import fold
+from entraide.core.crypto import blind_index
 from entraide.integrity.synthetic import (
     HARD_NEGATIVE_KINDS,
     NAME_TYPOS,
     VARIATIONS,
-    ApplicantRecord,
+    Applicant,
     Population,
     make_population,
 )
@@ -24,9 +25,9 @@ def population() -> Population:
     return make_population(10_000)
 
 
-def first_records(population: Population) -> dict[int, ApplicantRecord]:
+def first_records(population: Population) -> dict[int, Applicant]:
     """Each person's first application (records come in id order)."""
-    first: dict[int, ApplicantRecord] = {}
+    first: dict[int, Applicant] = {}
     for record in population.records:
         first.setdefault(population.person_of[record.record_id], record)
     return first
@@ -117,7 +118,7 @@ def test_identifiers_change_only_with_their_variation(population):
             assert 7 <= changed[0] <= 12
 
 
-def _name_changed_as(kind: str, base: ApplicantRecord, record: ApplicantRecord) -> bool:
+def _name_changed_as(kind: str, base: Applicant, record: Applicant) -> bool:
     before, after = (base.first_name, base.last_name), (record.first_name, record.last_name)
     if kind == "swapped_names":
         return after == before[::-1]
@@ -179,6 +180,30 @@ def test_look_alikes_are_different_people(population):
         else:
             assert (left.first_name, left.last_name) == (right.first_name, right.last_name)
             assert left.birth_date != right.birth_date
+
+
+def test_records_are_compared_by_the_blind_indexes_of_their_nir_and_iban(population):
+    compared = population.compared
+
+    assert [record.record_id for record in compared] == [
+        record.record_id for record in population.records
+    ]
+    for typed, record in zip(population.records[:200], compared, strict=False):
+        assert record.nir_index == blind_index("nir", typed.nir) != typed.nir
+        assert record.iban_index == blind_index("iban", typed.iban) != typed.iban
+        assert (record.first_name, record.birth_date, record.email) == (
+            typed.first_name,
+            typed.birth_date,
+            typed.email,
+        )
+    # Equal NIRs, equal indexes: a person's later applications keep theirs unless varied.
+    same_nir = {
+        (left, right)
+        for left, right in population.duplicate_pairs()
+        if population.records[left - 1].nir == population.records[right - 1].nir
+    }
+    assert same_nir
+    assert all(compared[a - 1].nir_index == compared[b - 1].nir_index for a, b in same_nir)
 
 
 @pytest.mark.parametrize("rate", [-0.1, 1.0])

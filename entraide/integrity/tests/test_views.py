@@ -307,9 +307,13 @@ def test_the_link_page_compares_field_by_field_with_masked_identifiers(
     assert rows["Telephone"].level == "missing on one side"
     html = response.content.decode()
     for application in (link.left, link.right):
+        # Decrypted only to be masked; the blind indexes compared are not shown either.
         assert application.nir not in html
         assert application.iban not in html
-        assert f"•••• {application.iban[-4:]}" in html
+        assert f"•••• {application.nir[-4:]}" in html
+        assert f"{application.iban[:4]} •••• {application.iban[-4:]}" in html
+        assert application.nir_index not in html
+        assert application.iban_index not in html
     assert "+9.8" in html
     assert "\u22123.5" in html
     assert "+14.2" in html

@@ -24,6 +24,7 @@ from entraide.applications.submission import check_submission
 from entraide.applications.tasks import follow_up_submission
 from entraide.applications.tests.factories import ApplicationFactory, submission_data
 from entraide.audit import selectors as audit_selectors
+from entraide.audit import services as audit
 from entraide.audit.models import AuditEvent
 from entraide.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from entraide.core.tests.worker import DATABASE_TASKS, run_db_worker
@@ -219,7 +220,7 @@ def test_a_change_before_approval_replaces_the_details_at_once_audited_with_the_
     application.refresh_from_db()
     assert (application.iban, application.bic) == (NEW_IBAN, "PSSTFRPP")
     event = audit_selectors.events_for(application).get(action="application.bank_details_replaced")
-    assert event.changes["iban"] == {"before": "•••• 0189", "after": "•••• 2606"}
+    assert event.changes["iban"] == {"before": "FR76 •••• 0189", "after": "FR14 •••• 2606"}
     assert NEW_IBAN not in str(event.changes)
     assert not BankDetailsChange.objects.exists()
     assert not Flag.objects.exists()
@@ -447,7 +448,7 @@ def test_the_applicants_answer_fills_the_request(django_capture_on_commit_callba
     assert requested.holder_matches is True
     event = audit_selectors.events_for(application).get(action="bank_details.submitted")
     assert event.changes["requested"] is True
-    assert event.changes["iban"] == "•••• 2606"
+    assert event.changes["iban"] == "FR14 •••• 2606"
 
 
 # -- finance's verification --------------------------------------------------------------------
@@ -657,8 +658,8 @@ def test_a_partners_application_is_payable_again_once_another_person_verifies_en
     assert pending.holder_matches is True
     assert award not in payment_services.payable_awards(application.fund)
     event = audit_selectors.events_for(application).get(action="bank_details.entered")
-    assert (event.actor, event.changes["iban"]) == (entering, "•••• 2606")
-    assert event.changes["note"] == "RIB e-mailed by the partner"
+    assert (event.actor, event.changes["iban"]) == (entering, "FR14 •••• 2606")
+    assert event.changes["note"] == audit.pseudonym("RIB e-mailed by the partner")
 
     verified = bank_details.verify_bank_details(actor=verifying, change=pending)
 

@@ -69,7 +69,7 @@ def _approved_in_bulk(fund: Fund, count: int) -> None:
             Award(
                 application=application,
                 fund=fund,
-                nir=application.nir,
+                nir_index=application.nir_index,
                 amount=amount,
                 currency=fund.currency,
                 status=Award.Status.RESERVED,

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from entraide.accounts.models import User
 from entraide.accounts.services import fund_operators_group
 from entraide.accounts.tests.factories import UserFactory
+from entraide.audit import services as audit
 from entraide.audit.models import AuditEvent
 from entraide.core.errors import PermissionDenied, ValidationFailed
 from entraide.programmes import rates
@@ -322,7 +323,7 @@ def test_a_rate_recorded_by_hand_wins_on_its_day_and_is_audited(operator: User) 
     assert conv.rates == (manual,)
     event = AuditEvent.objects.get(action="rate.recorded")
     assert event.changes["rate"] == {"before": None, "after": "0.8785"}
-    assert event.changes["note"] == {"before": None, "after": "Bank's rate"}
+    assert event.changes["note"] == {"before": None, "after": audit.pseudonym("Bank's rate")}
 
     again = rates.record_rate(
         actor=operator, currency="GBP", day=APRIL_1, rate=Decimal("0.879"), note="Corrected"

@@ -4,8 +4,10 @@ was typed, query bounds, and the donor's role never reaching a person's data."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -194,6 +196,15 @@ def test_each_actor_gets_the_expected_answer(
     else:
         assert response.status_code == expected
     assert not Allocation.objects.exists()
+
+
+def test_the_table_has_every_programme_and_exchange_rate_page() -> None:
+    pages = {
+        str(pattern.name)
+        for pattern in site_patterns(EXCLUDED_URL_PREFIXES)
+        if str(pattern.name).startswith(("programme_", "exchange_rate"))
+    }
+    assert pages == {name for _, name, _ in MATRIX}
 
 
 def test_a_missing_programme_is_not_found(client: Client, world: World) -> None:
@@ -771,6 +782,10 @@ DONOR_PAGES = {
     "programme_rollup",
     "programme_reports",
     "programme_donor_report",
+    # The fund's privacy notice, the donor's own data (a ZIP archive), the health check.
+    "fund_privacy_notice",
+    "my_data_download",
+    "healthz",
 }
 EXCLUDED_URL_PREFIXES = ("accounts/", "i18n/", "admin/", "api/")
 
@@ -790,6 +805,20 @@ def _kwargs_for(pattern: URLPattern, world: World, application: Application) -> 
     }
     converters = pattern.pattern.converters
     return {name: values.get(name, application.pk) for name in converters}
+
+
+def _text_of(response: Any) -> str:
+    """The text a page or a download shows: a PDF's text, each file of a ZIP archive."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    content_type = response["Content-Type"].split(";")[0]
+    if content_type == "application/pdf":
+        return pdf_text(content)
+    if content_type == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return "\n".join(
+                archive.read(name).decode(errors="replace") for name in archive.namelist()
+            )
+    return str(content.decode())
 
 
 def test_the_donor_sees_no_personal_data_on_any_page_it_can_reach(
@@ -844,8 +873,7 @@ def test_the_donor_sees_no_personal_data_on_any_page_it_can_reach(
         if response.status_code != 200:
             continue
         reached.add(pattern.name)
-        pdf = response["Content-Type"] == "application/pdf"
-        body = pdf_text(response.content) if pdf else response.content.decode()
+        body = _text_of(response)
         squashed = "".join(body.split())
         for value in personal:
             assert value not in body, f"{value} on {url}"

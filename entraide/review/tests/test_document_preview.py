@@ -1,5 +1,6 @@
-"""Documents shown inside the application page: PDFs and images the scanner did not block, sent
-so that nothing in them can run in our origin, to the same people as the download."""
+"""Documents shown inside the application page: images the scanner did not block (decoded and
+encoded again on upload), sent so that nothing in them can run in our origin, to the same people
+as the download. PDFs are downloads only."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from entraide.accounts.tests.factories import UserFactory
 from entraide.applications import documents as document_store
 from entraide.applications.models import Application, ApplicationDocument
 from entraide.applications.tests.factories import ApplicationFactory
+from entraide.applications.tests.portal_factories import PNG
+from entraide.applications.views import DOWNLOAD_POLICY
+from entraide.core.crypto import encrypt_bytes
 from entraide.funds.models import FundRole
 from entraide.funds.tests.factories import FundFactory, FundRoleFactory
 
 Role = FundRole.Role
 Scan = ApplicationDocument.Scan
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +53,7 @@ def document(
     )
     path = document_store.path_of(stored.stored_name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    path.write_bytes(encrypt_bytes(content))
     return stored
 
 
@@ -63,62 +66,54 @@ def reviewer_of(application: Application) -> Any:
 
 
 @pytest.mark.parametrize("scan", [Scan.CLEAN, Scan.NOT_SCANNED])
-def test_a_pdf_is_shown_inline_with_a_policy_that_runs_nothing(
-    client: Client, db: None, scan: str
-) -> None:
+def test_a_pdf_is_never_shown_inline(client: Client, db: None, scan: str) -> None:
     application = ApplicationFactory.create()
     pdf = document(application, scan=scan)
     client.force_login(reviewer_of(application))
 
-    response = client.get(inline_url(pdf))
-
-    assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"%PDF-1.7\n"
-    assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("inline;")
-    assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["X-Frame-Options"] == "SAMEORIGIN"
-    policy = response["Content-Security-Policy"]
-    assert "default-src 'none'" in policy
-    assert "script-src" not in policy
-    assert "frame-ancestors 'self'" in policy
+    assert client.get(inline_url(pdf)).status_code == 404
 
 
-def test_an_image_is_shown_inline_in_a_sandbox(client: Client, db: None) -> None:
+@pytest.mark.parametrize("scan", [Scan.CLEAN, Scan.NOT_SCANNED])
+def test_an_image_is_shown_inline_in_a_sandbox(client: Client, db: None, scan: str) -> None:
     application = ApplicationFactory.create()
-    png = document(application, content_type="image/png", content=PNG)
+    png = document(application, content_type="image/png", content=PNG, scan=scan)
     client.force_login(reviewer_of(application))
 
     response = client.get(inline_url(png))
 
     assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"].startswith("inline;")
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
     policy = response["Content-Security-Policy"]
     assert "default-src 'none'" in policy
+    assert "img-src 'self'" in policy
     assert "sandbox" in policy
-    response.close()
+    assert "script-src" not in policy
 
 
-def test_without_inline_the_document_is_still_a_download(client: Client, db: None) -> None:
+def test_without_inline_the_document_is_a_sandboxed_download(client: Client, db: None) -> None:
     application = ApplicationFactory.create()
     pdf = document(application)
     client.force_login(reviewer_of(application))
 
     response = client.get(reverse("document_download", args=[pdf.pk]))
 
+    assert b"".join(response.streaming_content) == b"%PDF-1.7\n"
     assert response["Content-Disposition"].startswith("attachment;")
-    assert "Content-Security-Policy" not in response
+    assert response["Content-Security-Policy"] == DOWNLOAD_POLICY
     assert response["X-Frame-Options"] == "DENY"
-    response.close()
 
 
 @pytest.mark.parametrize(
     ("content_type", "scan"),
     [
-        ("application/pdf", Scan.INFECTED),
-        ("application/pdf", Scan.PENDING),
+        ("application/pdf", Scan.CLEAN),
+        ("image/png", Scan.INFECTED),
+        ("image/png", Scan.PENDING),
         ("image/svg+xml", Scan.CLEAN),
         ("text/html", Scan.CLEAN),
     ],
@@ -142,7 +137,7 @@ def test_the_preview_is_for_the_same_people_as_the_download(
     client: Client, db: None, actor: str, expected: int
 ) -> None:
     application = ApplicationFactory.create()
-    pdf = document(application)
+    png = document(application, content_type="image/png", content=PNG)
     users = {
         "other_fund_reviewer": FundRoleFactory.create(
             fund=FundFactory.create(), role=Role.REVIEWER
@@ -155,7 +150,7 @@ def test_the_preview_is_for_the_same_people_as_the_download(
     if user is not None:
         client.force_login(user)
 
-    response = client.get(inline_url(pdf))
+    response = client.get(inline_url(png))
 
     assert response.status_code == expected
     if expected == 302:
@@ -167,7 +162,7 @@ def test_the_application_page_previews_what_may_be_shown_lazily(client: Client, 
     application = ApplicationFactory.create()
     pdf = document(application)
     png = document(application, content_type="image/png", content=PNG)
-    infected = document(application, scan=Scan.INFECTED)
+    infected = document(application, content_type="image/png", content=PNG, scan=Scan.INFECTED)
     client.force_login(reviewer_of(application))
 
     response = client.get(
@@ -178,7 +173,8 @@ def test_the_application_page_previews_what_may_be_shown_lazily(client: Client, 
     )
 
     page = response.content.decode()
-    assert f'<iframe src="{inline_url(pdf)}"' in page
-    assert f'<img src="{inline_url(png)}"' in page
+    assert inline_url(pdf) not in page
+    assert "<iframe" not in page
+    assert f'<img class="document-image" src="{inline_url(png)}"' in page
     assert inline_url(infected) not in page
-    assert page.count('loading="lazy"') == 2
+    assert page.count('loading="lazy"') == 1

@@ -503,7 +503,7 @@ def test_the_waiting_list_message_gives_the_award_amount(db: None) -> None:
     Award.objects.create(
         application=application,
         fund=application.fund,
-        nir=application.nir,
+        nir_index=application.nir_index,
         amount=Decimal("1500.00"),
         currency="EUR",
         status=Award.Status.WAITLISTED,

@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from django.core.management import CommandError, call_command
 
+from entraide.core.crypto import blind_index
 from entraide.demo.synthetic import make_declarations, make_people, make_rights
+from entraide.rules import loaders
 
 RULES = Path(__file__).resolve().parents[3] / "rulesets" / "netflix-audiens.yaml"
 COLUMNS = {
@@ -206,3 +210,46 @@ def test_the_evaluation_date_decides_who_still_receives_benefits(
 
     # benefits that end on 20 April are still paid on the 20th, not on the 21st
     assert receiving(evaluate(files)) > receiving(evaluate(files, "--at", "2020-04-21"))
+
+
+def test_the_loaded_tables_hold_the_blind_index_of_each_nir_never_the_nir(tmp_path: Path) -> None:
+    nir = "185037512345678"
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    right = {"annex": "8", "opened_on": "2020-01-01", "ends_on": "2020-12-31", "status": "open"}
+    write_csv(
+        evidence / "rights.csv",
+        COLUMNS["rights"],
+        [{"nir": f" {nir[:7]} {nir[7:]}", **right}, {"nir": "", **right}],
+    )
+    pq.write_table(
+        pa.table(
+            {"nir": [nir.lower(), None], "scheme": ["general"] * 2, "from": ["2020-01-01"] * 2}
+        ),
+        evidence / "benefits.parquet",
+    )
+    connection = loaders.connect()
+    problems: list[str] = []
+
+    counts = loaders.load_evidence(connection, evidence, problems.append)
+
+    index = blind_index("nir", nir)
+    assert (counts["rights"], counts["benefits"]) == (1, 1)
+    assert connection.execute(
+        "SELECT nir FROM rights UNION ALL SELECT nir FROM benefits"
+    ).fetchall() == [
+        (index,),
+        (index,),
+    ]
+    assert problems == [
+        "rights.csv line 3: no nir",
+        "benefits.parquet row 2: a value of the wrong type, a missing value or end < start",
+    ]
+    assert loaders.index_nir(f"{nir[:5]} {nir[5:].lower()}") == index
+    assert loaders.index_nir("  ") is None
+    assert loaders.index_nir(None) is None
+    # no table DuckDB keeps holds a NIR in clear
+    tables = [
+        name for (name,) in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    ]
+    assert sorted(tables) == ["benefits", "cancellations", "declarations", "rights"]

@@ -12,6 +12,7 @@ from django.core import mail
 from entraide.applications.models import Application
 from entraide.applications.tests.factories import ApplicationFactory
 from entraide.audit.models import AuditEvent
+from entraide.core.crypto import blind_index
 from entraide.core.errors import InvalidTransition, PermissionDenied
 from entraide.evidence.selectors import evidence_by_nir, person_evidence
 from entraide.evidence.tests.factories import (
@@ -74,7 +75,7 @@ def test_person_evidence_reads_the_four_kinds_of_records_in_four_queries(
     worked("299999999999999", 3)  # someone else's
 
     with django_assert_num_queries(4):
-        evidence = person_evidence(nir)
+        evidence = person_evidence(blind_index("nir", nir))
 
     assert len(evidence.declarations) == 1
     assert evidence.declarations[0].end == dt.date(2019, 10, 5)
@@ -83,7 +84,8 @@ def test_person_evidence_reads_the_four_kinds_of_records_in_four_queries(
     assert evidence.cancellations == (
         Cancellation(evidence.cancellations[0].siret, dt.date(2020, 4, 2), 2, dt.date(2020, 1, 15)),
     )
-    assert person_evidence("100000000000000") == PersonEvidence()
+    assert person_evidence(blind_index("nir", "100000000000000")) == PersonEvidence()
+    assert person_evidence(nir) == PersonEvidence()  # records know the index only
 
 
 def test_evidence_of_many_people_is_four_queries_whatever_their_number(
@@ -95,9 +97,10 @@ def test_evidence_of_many_people_is_four_queries_whatever_their_number(
         worked(application.nir, 3)
 
     with django_assert_num_queries(4):
-        evidence = evidence_by_nir(Application.objects.filter(fund=fund).values("nir"))
+        evidence = evidence_by_nir(Application.objects.filter(fund=fund).values("nir_index"))
 
-    assert set(evidence) == {a.nir for a in applications}
+    assert set(evidence) == {a.nir_index for a in applications}
+    assert set(evidence) == {blind_index("nir", a.nir) for a in applications}
 
 
 # --------------------------------------------------------------------------------------------
