@@ -448,6 +448,8 @@ AXES_CLIENT_IP_CALLABLE = "entraide.accounts.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "entraide.accounts.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Attempts and lockouts are kept in axes' tables; not a log line per login (nor at each start).
+AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login"]
 # allauth counts failed logins too (5 per address in 5 minutes by default): leave the
 # per-account count to axes, whose lockout page says what happened, and keep allauth's limit
