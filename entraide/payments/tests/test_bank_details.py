@@ -566,7 +566,7 @@ def test_releasing_the_award_withdraws_an_unanswered_request(
     assert event.changes == {
         "change": requested.pk,
         "status": "requested",
-        "note": "applicant unreachable",
+        "note": audit.pseudonym("applicant unreachable"),
     }
 
 
@@ -1258,7 +1258,7 @@ def test_the_portal_shows_why_details_offered_on_their_own_were_refused(client: 
 
     text = client.get(bank_details_url(application)).content.decode()
 
-    assert "The fund did not accept the new bank details you gave (IBAN •••• 2606)" in text
+    assert "The fund did not accept the new bank details you gave (IBAN FR14 •••• 2606)" in text
     assert "Not your account." in text
 
 

@@ -106,7 +106,7 @@ def test_every_page_renders_for_finance(
     html = client.get(pages[1]).content.decode()
     assert batch.reference in html
     assert payment.iban not in html  # only its last 4 characters
-    assert f"…{payment.iban[-4:]}" in html
+    assert f"{payment.iban[:4]} •••• {payment.iban[-4:]}" in html
 
 
 def test_the_fund_dashboard_links_to_payments_for_those_who_see_them(

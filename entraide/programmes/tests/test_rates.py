@@ -332,7 +332,7 @@ def test_a_rate_recorded_by_hand_wins_on_its_day_and_is_audited(operator: User) 
     assert ExchangeRate.objects.filter(source=MANUAL).count() == 1
     latest = AuditEvent.objects.filter(action="rate.recorded").latest("sequence")
     assert latest.changes == {
-        "note": {"before": "Bank's rate", "after": "Corrected"},
+        "note": {"before": audit.pseudonym("Bank's rate"), "after": audit.pseudonym("Corrected")},
         "rate": {"before": "0.878500", "after": "0.879"},
     }
     assert rates.conversion("EUR", "GBP", APRIL_1).rate == Decimal("0.879")
