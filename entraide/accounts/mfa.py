@@ -21,10 +21,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from cryptography.fernet import InvalidToken
 
 from entraide.accounts.selectors import SECOND_FACTORS, requires_mfa
-from entraide.core.crypto import decrypt_text, encrypt_text
-
-# Fernet tokens are URL-safe base64 of a version byte 0x80: they all start so.
-FERNET_PREFIX = "gAAAAA"
+from entraide.core.crypto import TOKEN_PREFIX, decrypt_text, encrypt_text
 
 
 class EntraideMFAAdapter(DefaultMFAAdapter):
@@ -32,7 +29,7 @@ class EntraideMFAAdapter(DefaultMFAAdapter):
         return encrypt_text(text)
 
     def decrypt(self, encrypted_text: str) -> str:
-        if not encrypted_text.startswith(FERNET_PREFIX):
+        if not encrypted_text.startswith(TOKEN_PREFIX):
             return encrypted_text  # stored before encryption was turned on
         try:
             return decrypt_text(encrypted_text)

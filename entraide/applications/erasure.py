@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from entraide.applications import documents as document_store
@@ -28,6 +28,7 @@ from entraide.applications.models import (
     ApplicationDraft,
     ApplicationMessage,
 )
+from entraide.core.crypto import with_blind_indexes
 from entraide.reporting.regions import departement_of
 
 # The identifier an erased application keeps instead of its NIR: unique per application, so
@@ -67,18 +68,6 @@ def is_erased(application: Application) -> bool:
     return str(application.nir).startswith(ERASED_PREFIX)
 
 
-def _with_indexes(model: type[models.Model], names: Iterable[str]) -> list[str]:
-    """``names`` and the blind indexes computed from them (entraide.core.crypto): a save
-    limited to ``update_fields`` recomputes only the fields it names."""
-    names = list(names)
-    indexes = [
-        field.name
-        for field in model._meta.concrete_fields
-        if getattr(field, "source", None) in names
-    ]
-    return names + indexes
-
-
 def _coarse_postcode(country: str, postcode: str) -> str:
     """The département's first postcode (75000, 2A → 20000, 971 → 97100): the régions of the
     statistics stay right, the address is gone."""
@@ -101,9 +90,8 @@ def person_application_ids(application: Application) -> list[int]:
     """The applications of the same person in the same fund: the same NIR (its blind index),
     or the same applicant's account."""
     same = Q(pk=application.pk)
-    index = getattr(application, "nir_index", "")
-    if index:
-        same |= Q(nir_index=index)
+    if application.nir_index:
+        same |= Q(nir_index=application.nir_index)
     if application.applicant_id is not None:
         same |= Q(applicant_id=application.applicant_id)
     return list(
@@ -309,7 +297,7 @@ def erase_application(application: Application, *, hold_bank_details: bool) -> d
     if not hold_bank_details:
         application.iban = application.bic = application.account_holder = ""
         fields += BANK_FIELDS
-    application.save(update_fields=_with_indexes(Application, fields))
+    application.save(update_fields=with_blind_indexes(Application, fields))
     messages = ApplicationMessage.objects.filter(application=application).exclude(body="")
     erased_messages = messages.update(body="")
     erased_documents = _delete_documents(
@@ -327,7 +315,7 @@ def erase_held_bank_details(application_id: int) -> list[str]:
     """The end of the accounting hold: the bank details kept for it go too."""
     application = lock(application_id)
     application.iban = application.bic = application.account_holder = ""
-    application.save(update_fields=_with_indexes(Application, BANK_FIELDS))
+    application.save(update_fields=with_blind_indexes(Application, BANK_FIELDS))
     return list(BANK_FIELDS)
 
 

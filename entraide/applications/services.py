@@ -41,7 +41,7 @@ from entraide.applications.tasks import (
     scan_documents,
 )
 from entraide.audit import services as audit
-from entraide.core.crypto import blind_index
+from entraide.core.crypto import blind_index, with_blind_indexes
 from entraide.core.errors import (
     DomainError,
     InvalidTransition,
@@ -542,8 +542,7 @@ def replace_bank_details(
     }
     for field, value in new.items():
         setattr(application, field, value)
-    # The blind index is saved with the IBAN: update_fields saves only the fields it names.
-    application.save(update_fields=[*BANK_DETAILS_FIELDS, "iban_index"])
+    application.save(update_fields=with_blind_indexes(Application, BANK_DETAILS_FIELDS))
     audit.record(
         actor=actor,
         action="application.bank_details_replaced",

@@ -32,6 +32,8 @@ from django.db import models
 
 INDEX_BYTES = 16  # 128 bits: no collision in any fund's lifetime, half the width of the digest
 INDEX_LENGTH = INDEX_BYTES * 2
+# Fernet tokens are URL-safe base64 of the version byte 0x80: they all start so.
+TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (not a secret: the format's first bytes)
 
 
 @cache
@@ -231,6 +233,17 @@ class EncryptedBinaryField(models.BinaryField):
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         return None if value is None else encrypt_bytes(bytes(value))
+
+
+def with_blind_indexes(model: type[models.Model], names: Iterable[str]) -> list[str]:
+    """``names`` and the blind indexes computed from them: the ``update_fields`` of a save that
+    changes those fields (a save limited to ``update_fields`` recomputes only those it names)."""
+    names = list(names)
+    return names + [
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, BlindIndexField) and field.source in names
+    ]
 
 
 class BlindIndexField(models.CharField):

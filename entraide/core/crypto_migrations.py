@@ -16,8 +16,6 @@ from django.db import migrations
 
 from entraide.core import crypto
 
-CHUNK = 2_000
-
 
 def _is_token(value: str) -> bool:
     try:

@@ -21,8 +21,6 @@ from django.db import connection, models, transaction
 from entraide.core import crypto
 
 CHUNK = 1_000
-# Fernet tokens are URL-safe base64 of the version byte 0x80: they all start so.
-FERNET_PREFIX = "gAAAAA"
 TEXT_FIELDS = (crypto.EncryptedTextField, crypto.EncryptedJSONField)
 
 
@@ -133,7 +131,7 @@ def rotate_json_keys(report: Rotation, dry_run: bool = False) -> None:
             changed = False
             for key in keys:
                 token = data.get(key)
-                if not isinstance(token, str) or not token.startswith(FERNET_PREFIX):
+                if not isinstance(token, str) or not token.startswith(crypto.TOKEN_PREFIX):
                     continue
                 report.checked += 1
                 try:
